@@ -1,0 +1,34 @@
+# d2lite: two commands for a fresh machine (Python 3.10+ and make):
+#   make lab    set up .venv and open the book in JupyterLab
+#   make test   set up .venv and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# A CPU build of PyTorch keeps the default set-up small. A torch already in .venv
+# (for example a CUDA build you installed) is never replaced: see README, "GPU".
+TORCH_SPEC ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test exercises clean
+setup: $(BIN)/.d2lite-installed
+
+$(BIN)/.d2lite-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (d2lite)" >/dev/null
+	touch $@
+
+# NO_BROWSER=1 make lab   on a headless server: prints the URL and opens no browser.
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=. chapters/ $(if $(NO_BROWSER),--no-browser,)
+
+test: setup
+	$(BIN)/python -m pytest --nbval-lax $(PYTEST_ARGS)
+
+exercises: setup
+	$(BIN)/d2lite exercises
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,113 @@
+"""Compare what a reader's function returned with what was expected, and say how they differ.
+
+`mismatch(got, expected)` returns None when they agree, else a message a
+teaching assistant might write: what was expected, what came back, and, where
+the difference has a familiar shape (transposed, scaled, sign-flipped, NaN),
+what that usually means.
+"""
+import numbers
+
+import numpy as np
+
+
+def _fmt(a, limit=6):
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return f"{a.item():.6g}" if np.issubdtype(a.dtype, np.number) else repr(a.item())
+    flat = ", ".join(f"{v:.4g}" for v in a.ravel()[:limit])
+    more = ", ..." if a.size > limit else ""
+    return f"[{flat}{more}] (shape {a.shape})"
+
+
+def _type_problem(got, expected):
+    """Why `got` cannot stand for `expected` at all (None, list, wrong type), or None."""
+    if got is None:
+        return "returned None: did you forget the `return` statement?"
+    if expected.ndim == 0:
+        if isinstance(got, np.ndarray) and got.size == 1:
+            return None
+        if isinstance(got, (numbers.Number, np.number)) and not isinstance(got, bool):
+            return None
+        shape = f" of shape {np.shape(got)}" if isinstance(got, np.ndarray) else ""
+        return (f"returned a {type(got).__name__}{shape}; expected a single number "
+                "(did you forget to average or sum?).")
+    if isinstance(got, (list, tuple)):
+        return (f"returned a {type(got).__name__}; return a NumPy array "
+                "(wrap it in np.array(...) or compute with NumPy operations).")
+    if np.isscalar(got) or (isinstance(got, np.ndarray) and got.ndim == 0):
+        return f"returned a single number ({_fmt(got)}); expected an array of shape {expected.shape}."
+    if not isinstance(got, np.ndarray):
+        return f"returned a {type(got).__name__}; expected a NumPy array of shape {expected.shape}."
+    if not np.issubdtype(got.dtype, np.number) and got.dtype != bool:
+        return f"returned an array of dtype {got.dtype}; expected numbers."
+    return None
+
+
+def _value_hint(got, expected):
+    """A guess at the cause when shapes agree but values do not."""
+    if np.isnan(got).any() or (np.isinf(got).any() and np.isfinite(expected).all()):
+        bad = int((~np.isfinite(got)).sum())
+        return (f"{bad} entr{'y is' if bad == 1 else 'ies are'} NaN or infinite where finite values were "
+                "expected: an overflow (exp of a large number?), a division by zero, or an array made with np.empty "
+                "and never filled?")
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and np.allclose(got, expected.T, rtol=1e-5, atol=1e-8):
+        return "your result equals the expected one transposed: check the order of a matrix product or a .T."
+    if np.allclose(got, -expected, rtol=1e-5, atol=1e-8) and np.abs(expected).max() > 0:
+        return "your result has the opposite sign everywhere: check the sign of a term or of the update."
+    mask = np.abs(expected) > 1e-8
+    if mask.sum() >= 2:
+        ratio = got[mask] / expected[mask]
+        r = float(np.median(ratio))
+        if np.isfinite(r) and abs(r - 1) > 1e-3 and r != 0 and np.allclose(got, r * expected, rtol=1e-5, atol=1e-8):
+            return (f"your result is {r:.4g} times the expected one: a missing or extra scale factor "
+                    "(a mean vs a sum, a 1/N, a factor 2?).")
+    return ""
+
+
+def mismatch(got, expected, rtol=1e-6, atol=1e-8, names=()):
+    """None if `got` matches `expected` within tolerance, else a message saying how it differs."""
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            what = ", ".join(names) if names else f"{len(expected)} values"
+            return f"returned a {type(got).__name__}; expected a tuple of {len(expected)} ({what})."
+        if len(got) != len(expected):
+            return f"returned {len(got)} values; expected {len(expected)}" + (f" ({', '.join(names)})." if names else ".")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            problem = mismatch(g, e, rtol, atol)
+            if problem:
+                label = names[i] if i < len(names) else f"item {i}"
+                return f"{label}: {problem}"
+        return None
+    if not isinstance(expected, np.ndarray):
+        expected = np.asarray(expected, dtype=np.float64)
+    problem = _type_problem(got, expected)
+    if problem:
+        return problem
+    got = np.asarray(got)
+    if expected.ndim == 0:
+        got = got.reshape(())
+    if got.shape != expected.shape:
+        hint = ""
+        if got.shape == expected.shape[::-1]:
+            hint = " It looks transposed: check the order of a matrix product or a .T."
+        elif got.size == expected.size:
+            hint = " Same number of entries, different arrangement: a reshape or a wrong axis?"
+        elif expected.ndim >= 1 and got.ndim == expected.ndim - 1:
+            hint = " One axis is missing: a sum or mean over the wrong axis, or a missing keepdims=True?"
+        return f"expected shape {expected.shape}, got shape {got.shape}.{hint}"
+    if np.issubdtype(expected.dtype, np.floating) and not np.issubdtype(got.dtype, np.floating):
+        if not np.allclose(got.astype(np.float64), expected, rtol=rtol, atol=atol):
+            return (f"returned integers (dtype {got.dtype}) where fractions were expected: "
+                    "an integer array or integer division somewhere?")
+    got64 = got.astype(np.float64)
+    exp64 = expected.astype(np.float64)
+    if np.allclose(got64, exp64, rtol=rtol, atol=atol, equal_nan=False):
+        return None
+    err = np.abs(got64 - exp64)
+    err = np.where(np.isnan(err), np.inf, err)
+    where = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+    at = f" at index {tuple(int(i) for i in where)}" if where else ""
+    msg = (f"values differ{at}: expected {_fmt(exp64[where])}, got {_fmt(got64[where])}"
+           f" (largest difference {np.max(err):.3g}; tolerance rtol={rtol:g}, atol={atol:g}).")
+    hint = _value_hint(got64, exp64)
+    return f"{msg} {hint}".strip()

@@ -1,0 +1,7 @@
+"""d2lite.scratch: every component in NumPy, with explicit forward and backward."""
+from d2lite.scratch.activations import ReLU, Sigmoid, Tanh, relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
+from d2lite.scratch.autograd import Value
+from d2lite.scratch.gradcheck import check_module_gradients, numerical_gradient, relative_error
+from d2lite.scratch.layers import Linear, Module, Parameter, Sequential, mlp
+from d2lite.scratch.losses import MSELoss, SoftmaxCrossEntropy, cross_entropy, log_softmax, one_hot, softmax
+from d2lite.scratch.optim import SGD
