@@ -21,8 +21,11 @@ $(BIN)/.d2lite-installed: pyproject.toml
 	touch $@
 
 # NO_BROWSER=1 make lab   on a headless server: prints the URL and opens no browser.
+# LAB_ARGS="--ip=0.0.0.0 --port=8888"   passes further options to JupyterLab.
+LAB_ARGS ?=
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=. chapters/ $(if $(NO_BROWSER),--no-browser,)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/chapters \
+		$(if $(NO_BROWSER),--no-browser,) $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 test: setup
 	$(BIN)/python -m pytest --nbval-lax $(PYTEST_ARGS)

@@ -23,6 +23,8 @@ def _type_problem(got, expected):
     """Why `got` cannot stand for `expected` at all (None, list, wrong type), or None."""
     if got is None:
         return "returned None: did you forget the `return` statement?"
+    if isinstance(got, (str, bytes, dict, set)):
+        return f"returned a {type(got).__name__} ({str(got)[:40]!r}); expected numbers."
     if expected.ndim == 0:
         if isinstance(got, np.ndarray) and got.size == 1:
             return None

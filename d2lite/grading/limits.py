@@ -1,4 +1,10 @@
-"""Run untrusted reader code with a time limit, turning every way it can fail into a message."""
+"""Run untrusted reader code with a time limit, turning every way it can fail into a message.
+
+Within one process this is best effort: a loop that catches every exception,
+again and again, forever, cannot be stopped from inside. The batch grader
+(`d2lite grade`) runs each notebook in its own kernel with a wall-clock limit,
+which stops even that.
+"""
 import signal
 import threading
 
@@ -47,7 +53,7 @@ def run_limited(thunk, seconds, strict_float=False):
     """Call `thunk()`; return (value, None), or (None, message) if it failed or ran out of time."""
     can_alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     runner = _run_with_alarm if can_alarm else _run_in_thread
-    settings = {"over": "raise", "invalid": "raise"} if strict_float else {}
+    settings = {"over": "raise", "invalid": "raise", "divide": "raise"} if strict_float else {}
     try:
         with np.errstate(**settings):
             return runner(thunk, seconds), None

@@ -4,13 +4,18 @@ from torch import nn
 
 
 def relu(x):
-    return torch.clamp(x, min=0.0)
+    return torch.where(x > 0, x, torch.zeros_like(x))  # derivative 0 at x = 0, like torch.relu
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow, written with exp(-|x|) like the scratch version."""
-    e = torch.exp(-x.abs())
-    return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """1 / (1 + exp(-x)) without overflow: exp(-|x|), like the scratch version.
+
+    -|x| is written with `where` rather than abs() so that autograd's derivative
+    at x = 0 is right (abs() has derivative 0 there).
+    """
+    positive = x >= 0
+    e = torch.exp(torch.where(positive, -x, x))
+    return torch.where(positive, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def tanh(x):
