@@ -1,0 +1,73 @@
+"""Explorers: small interactive figures for the notebooks.
+
+Each explorer returns `(widget, fallback_figure)` so a notebook can write
+`show_interactive(*neuron_explorer())` (see d2lite.widgets): readers with
+ipywidgets get sliders, every other front end gets the static picture.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+
+from d2lite.scratch import activations as act
+
+# name -> (function, derivative), both written in terms of the pre-activation z.
+ACTIVATIONS = {
+    "relu": (act.relu, act.relu_grad),
+    "sigmoid": (act.sigmoid, act.sigmoid_grad),
+    "tanh": (act.tanh, act.tanh_grad),
+    "identity": (lambda z: z, np.ones_like),
+}
+
+
+def neuron_figure(weight=1.0, bias=0.0, activation="relu", derivative=True, xlim=(-4.0, 4.0)):
+    """Plot one neuron a = φ(w·x + b) against its input x, and da/dx = w·φ'(w·x + b) if asked."""
+    f, df = ACTIVATIONS[activation]
+    x = np.linspace(*xlim, 401)
+    z = weight * x + bias
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(x, f(z), lw=2, label=f"a = {activation}({weight:.2g}·x {'-' if bias < 0 else '+'} {abs(bias):.2g})")
+    if derivative:
+        ax.plot(x, weight * df(z), "--", label="da/dx = w·φ'(w·x + b)")
+    if weight != 0 and xlim[0] < -bias / weight < xlim[1]:
+        ax.axvline(-bias / weight, color="gray", ls=":", lw=1, label="z = 0 at x = -b/w")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_xlim(*xlim)
+    ax.set_xlabel("input x")
+    ax.set_ylabel("output")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def neuron_explorer(weight=1.0, bias=0.0, activation="relu"):
+    """Sliders for w and b and a menu of activations that redraw `neuron_figure`.
+
+    Returns (widget, fallback figure); the widget is None when ipywidgets is missing.
+    """
+    fallback = neuron_figure(weight, bias, activation)
+    try:
+        import ipywidgets as w
+        from IPython.display import display
+    except ImportError:
+        return None, fallback
+
+    controls = {
+        "weight": w.FloatSlider(value=weight, min=-3, max=3, step=0.1, description="weight w"),
+        "bias": w.FloatSlider(value=bias, min=-3, max=3, step=0.1, description="bias b"),
+        "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
+        "derivative": w.Checkbox(value=True, description="show da/dx"),
+    }
+    out = w.Output()
+
+    def redraw(_=None):
+        fig = neuron_figure(**{name: c.value for name, c in controls.items()})
+        with out:
+            out.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([controls["weight"], controls["bias"]]),
+                   w.HBox([controls["activation"], controls["derivative"]]), out]), fallback
