@@ -1,4 +1,4 @@
-"""Layers from scratch: parameters, the Module protocol, Linear and Sequential.
+"""Layers from scratch: parameters, the Module protocol, Linear, Flatten and Sequential.
 
 Every module has `forward(x)`, which remembers what it needs, and
 `backward(dout)`, which takes the gradient of the loss with respect to the
@@ -91,6 +91,17 @@ class Linear(Module):
         if self.bias is not None:
             self.bias.grad += dout.sum(axis=0)
         return dout @ self.weight.data.T
+
+
+class Flatten(Module):
+    """Reshape (N, ...) to (N, -1), as between convolutions and a Linear head; backward reshapes back."""
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, dout):
+        return dout.reshape(self.x_shape)
 
 
 class Sequential(Module):

@@ -27,6 +27,7 @@ class Linear(nn.Module):
 
 
 Sequential = nn.Sequential  # PyTorch's container does exactly what the scratch one does
+Flatten = nn.Flatten  # (N, ...) -> (N, -1), like the scratch Flatten
 
 
 def mlp(sizes, activation=None, device=None):

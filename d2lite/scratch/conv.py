@@ -1,0 +1,140 @@
+"""2-D convolution from scratch: a readable loop version, then a fast one (im2col + matmul).
+
+Shapes follow PyTorch: images x are (N, C, H, W), a weight is (C_out, C_in, kh, kw)
+and a bias (C_out,). Like PyTorch, "convolution" here is cross-correlation: the
+kernel slides over the image as it is, without being flipped. `stride` and
+`padding` are single integers, used for both height and width.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from d2lite.scratch.layers import Module, Parameter
+
+
+def conv_output_size(size, kernel, stride=1, padding=0):
+    """Output length along one axis: floor((size + 2 * padding - kernel) / stride) + 1."""
+    out = (size + 2 * padding - kernel) // stride + 1
+    if out < 1:
+        raise ValueError(f"kernel {kernel} does not fit an input of size {size} "
+                         f"with padding {padding}: the output would be empty.")
+    return out
+
+
+def pad2d(x, padding):
+    """Zero-pad the last two axes (H and W) of x by `padding` on every side."""
+    if padding == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+
+
+def _check_shapes(x, weight):
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, C, H, W); got shape {x.shape}.")
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} channels but weight expects {weight.shape[1]} "
+                         f"(weight is (C_out, C_in, kh, kw) = {weight.shape}).")
+
+
+def conv2d_loops(x, weight, bias=None, stride=1, padding=0):
+    """Convolution as the definition says, one output position at a time.
+
+    out[n, o, i, j] = sum over c, a, b of xp[n, c, i*stride + a, j*stride + b] * weight[o, c, a, b]
+    (+ bias[o]), where xp is x zero-padded. Slow; the reference for `conv2d`.
+    """
+    _check_shapes(x, weight)
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    out_h, out_w = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    xp = pad2d(x, padding)
+    out = np.zeros((n, c_out, out_h, out_w), dtype=np.result_type(x, weight))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]  # (N, C_in, kh, kw)
+            for o in range(c_out):
+                out[:, o, i, j] = (window * weight[o]).sum(axis=(1, 2, 3))
+    if bias is not None:
+        out += bias[:, None, None]
+    return out
+
+
+def im2col(x, kh, kw, stride=1, padding=0):
+    """Every kh×kw window of x as a column: shape (N, C * kh * kw, out_h * out_w).
+
+    Rows are ordered (channel, kernel row, kernel column), the order of
+    weight.reshape(C_out, -1), so a convolution becomes one matrix product.
+    (This is the layout of torch.nn.functional.unfold.) The windows are read
+    with a strided view, without a Python loop; only the final reshape copies.
+    """
+    n, c = x.shape[:2]
+    windows = sliding_window_view(pad2d(x, padding), (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    out_h, out_w = windows.shape[2:4]  # windows is (N, C, out_h, out_w, kh, kw)
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, out_h * out_w)
+
+
+def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
+    """The adjoint of `im2col`: put each column back on its window, summing where windows overlap.
+
+    This is how the gradient flows from the columns back to the image. A strided
+    view cannot be added into (overlapping windows share memory), so we loop
+    over the kh*kw kernel offsets instead: each step adds one strided slice.
+    """
+    n, c, h, w = x_shape
+    out_h, out_w = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    cols = cols.reshape(n, c, kh, kw, out_h, out_w)
+    xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            xp[:, :, a:a + stride * out_h:stride, b:b + stride * out_w:stride] += cols[:, :, a, b]
+    return xp[:, :, padding:padding + h, padding:padding + w]
+
+
+def _conv2d_cols(x, weight, bias, stride, padding):
+    """The fast convolution; returns the output and the columns (kept for backward)."""
+    _check_shapes(x, weight)
+    n, _, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    cols = im2col(x, kh, kw, stride, padding)       # (N, C_in*kh*kw, L)
+    out = weight.reshape(c_out, -1) @ cols           # (N, C_out, L): one (batched) product
+    if bias is not None:
+        out += bias[:, None]
+    out_h, out_w = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
+    return out.reshape(n, c_out, out_h, out_w), cols
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """Convolution as a matrix product: weight (C_out, C_in*kh*kw) @ im2col(x). Same result as `conv2d_loops`."""
+    return _conv2d_cols(x, weight, bias, stride, padding)[0]
+
+
+class Conv2d(Module):
+    """A convolution layer: forward with `conv2d`, backward by hand.
+
+    Weight and bias start uniform in ±1/sqrt(C_in * kh * kw), PyTorch's default.
+    `kernel_size` is an int or a pair (kh, kw).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 rng=None, dtype=np.float64):
+        rng = np.random.default_rng() if rng is None else rng
+        kh, kw = (kernel_size, kernel_size) if np.isscalar(kernel_size) else kernel_size
+        bound = 1.0 / np.sqrt(in_channels * kh * kw)
+        shape = (out_channels, in_channels, kh, kw)
+        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
+        self.bias = Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype)) if bias else None
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        bias = None if self.bias is None else self.bias.data
+        out, self.cols = _conv2d_cols(x, self.weight.data, bias, self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        """out = W @ cols + b, so dW = dout @ colsᵀ, db = sum of dout, dcols = Wᵀ @ dout, dx = col2im(dcols)."""
+        c_out, _, kh, kw = self.weight.data.shape
+        d = dout.reshape(len(dout), c_out, -1)                        # (N, C_out, L)
+        w = self.weight.data.reshape(c_out, -1)                        # (C_out, C_in*kh*kw)
+        self.weight.grad += (d @ self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
+        if self.bias is not None:
+            self.bias.grad += d.sum(axis=(0, 2))
+        return col2im(w.T @ d, self.x_shape, kh, kw, self.stride, self.padding)
