@@ -44,13 +44,11 @@ class Trainer:
         self.optimizer, self.loss_fn = optimizer, loss_fn
         self.live, self.checkpoint, self.progress = live, checkpoint, progress
 
-    def _batches(self, loader, desc):
-        return tqdm(loader, desc=desc, leave=False, disable=not self.progress)
-
-    def train_epoch(self, loader, desc="train"):
+    def train_epoch(self, loader, bar=None):
+        """One pass over `loader`; returns (mean loss, accuracy). `bar` (tqdm) advances per batch."""
         self.model.train()
         total_loss = correct = count = 0
-        for X, y in self._batches(loader, desc):
+        for X, y in loader:
             X, y = X.to(self.device), y.to(self.device)
             logits = self.model(X)
             loss = self.loss_fn(logits, y)
@@ -60,6 +58,8 @@ class Trainer:
             total_loss += loss.item() * len(y)
             correct += (logits.argmax(dim=1) == y).sum().item()
             count += len(y)
+            if bar is not None:
+                bar.update(1)
         return total_loss / count, correct / count
 
     @torch.no_grad()
@@ -80,8 +80,10 @@ class Trainer:
         history = {"epoch": [], "train_loss": [], "train_acc": []}
         if test_loader is not None:
             history.update(test_loss=[], test_acc=[])
-        for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not self.progress):
-            metrics = dict(zip(("train_loss", "train_acc"), self.train_epoch(train_loader, f"epoch {epoch}")))
+        bar = tqdm(total=epochs * len(train_loader), desc="training", unit="batch", disable=not self.progress)
+        for epoch in range(1, epochs + 1):
+            bar.set_description(f"epoch {epoch}/{epochs}")
+            metrics = dict(zip(("train_loss", "train_acc"), self.train_epoch(train_loader, bar)))
             if test_loader is not None:
                 metrics.update(zip(("test_loss", "test_acc"), self.evaluate(test_loader)))
             history["epoch"].append(epoch)
@@ -93,4 +95,6 @@ class Trainer:
                 save_checkpoint({"epoch": epoch, "model": self.model.state_dict(),
                                  "optimizer": self.optimizer.state_dict(), "history": history},
                                 self.checkpoint)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()})
+        bar.close()
         return history

@@ -81,7 +81,7 @@ def mismatch(got, expected, rtol=1e-6, atol=1e-8, names=()):
                 return f"{label}: {problem}"
         return None
     if not isinstance(expected, np.ndarray):
-        expected = np.asarray(expected, dtype=np.float64)
+        expected = np.asarray(expected)
     problem = _type_problem(got, expected)
     if problem:
         return problem
@@ -90,15 +90,16 @@ def mismatch(got, expected, rtol=1e-6, atol=1e-8, names=()):
         got = got.reshape(())
     if got.shape != expected.shape:
         hint = ""
-        if got.shape == expected.shape[::-1]:
-            hint = " It looks transposed: check the order of a matrix product or a .T."
+        if got.shape == expected.shape[::-1] or (
+                got.ndim >= 2 and got.shape == expected.shape[:-2] + expected.shape[:-3:-1]):
+            hint = " It looks transposed: check the order of a matrix product, a .T or which axis is which."
         elif got.size == expected.size:
             hint = " Same number of entries, different arrangement: a reshape or a wrong axis?"
         elif expected.ndim >= 1 and got.ndim == expected.ndim - 1:
             hint = " One axis is missing: a sum or mean over the wrong axis, or a missing keepdims=True?"
         return f"expected shape {expected.shape}, got shape {got.shape}.{hint}"
     if np.issubdtype(expected.dtype, np.floating) and not np.issubdtype(got.dtype, np.floating):
-        if not np.allclose(got.astype(np.float64), expected, rtol=rtol, atol=atol):
+        if np.any(expected != np.round(expected)):
             return (f"returned integers (dtype {got.dtype}) where fractions were expected: "
                     "an integer array or integer division somewhere?")
     got64 = got.astype(np.float64)

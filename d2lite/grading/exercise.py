@@ -83,9 +83,15 @@ def exercises_of(chapter):
     return sorted((e for e in _REGISTRY.values() if e.chapter == chapter), key=lambda e: _id_key(e.id))
 
 
+def chapters():
+    """The chapters that have exercises (notebook stems such as "01_fundamentals"), in order."""
+    _load_all()
+    return sorted({e.chapter for e in _REGISTRY.values()})
+
+
 def _id_key(exercise_id):
     return tuple(int(x) for x in exercise_id.split("."))
 
 
 def _load_all():
-    from d2lite.grading import fundamentals  # noqa: F401  (registers on import)
+    from d2lite.grading import cnns, fundamentals  # noqa: F401  (each registers its exercises on import)

@@ -1,0 +1,390 @@
+"""The graded exercises of chapter 2 (solutions/02_cnns.ipynb).
+
+References come from d2lite.scratch and d2lite.torch; each Mistake is a wrong
+implementation readers often write, so that a matching output gets a precise hint.
+"""
+import numpy as np
+
+from d2lite import scratch
+from d2lite.grading.exercise import Case, Exercise, Mistake, Part, register
+
+CHAPTER = "02_cnns"
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+# 2.1 Output size ---------------------------------------------------------------------------------
+
+def _size_cases():
+    return [Case(f"size {s}, kernel {k}, stride {st}, padding {p}", (s, k, st, p))
+            for s, k, st, p in [(28, 5, 1, 0), (28, 5, 1, 2), (7, 3, 2, 1), (8, 3, 2, 0), (1, 1, 1, 0), (32, 4, 4, 0)]]
+
+
+EX_2_1 = Exercise("2.1", "Output size of a convolution", [Part(
+    "conv_output_size", scratch.conv_output_size, _size_cases, points=1,
+    mistakes=[
+        Mistake(lambda s, k, st, p: (s + p - k) // st + 1, "padding is added on both sides: use 2·padding."),
+        Mistake(lambda s, k, st, p: (s + 2 * p - k) / st + 1,
+                "round down with integer division (//): a window that would hang over the edge is dropped."),
+        Mistake(lambda s, k, st, p: (s + 2 * p - k) // st, "off by one: the first window sits at position 0, so add 1."),
+        Mistake(lambda s, k, st, p: -(-(s + 2 * p - k) // st) + 1,
+                "round down, not up: a window that would hang over the edge is dropped."),
+    ])])
+
+
+# 2.2 Single-channel cross-correlation ------------------------------------------------------------
+
+def corr2d(x, k):
+    return scratch.conv2d_loops(x[None, None], k[None, None])[0, 0]
+
+
+def _corr_cases():
+    r = _rng(22)
+    return [
+        Case("a 5×5 image and a 3×3 kernel", (r.normal(size=(5, 5)), r.normal(size=(3, 3)))),
+        Case("a 4×7 image and a 2×3 kernel (not square)", (r.normal(size=(4, 7)), r.normal(size=(2, 3))),
+             hint="with a non-square image, mixing up rows and columns changes the output's shape."),
+        Case("a kernel as large as the image", (r.normal(size=(3, 4)), r.normal(size=(3, 4)))),
+        Case("a 1×1 kernel", (r.normal(size=(3, 3)), np.array([[2.5]]))),
+    ]
+
+
+def _corr_flipped(x, k):
+    return corr2d(x, k[::-1, ::-1])
+
+
+def _corr_short(x, k):
+    full = corr2d(x, k)
+    return full[:-1, :-1]
+
+
+def _corr_kernel_T(x, k):
+    return corr2d(x.T, k).T if k.shape[0] != k.shape[1] else corr2d(x, k.T)
+
+
+EX_2_2 = Exercise("2.2", "Cross-correlation of one channel", [Part(
+    "corr2d", corr2d, _corr_cases, points=2,
+    mistakes=[
+        Mistake(_corr_flipped, "your output is the true convolution: you flipped the kernel. Deep-learning "
+                               "'convolution' is cross-correlation: slide the kernel as it is."),
+        Mistake(_corr_short, "off by one in the output size: there are H − kh + 1 window positions down "
+                             "and W − kw + 1 across (range(H - kh + 1))."),
+        Mistake(_corr_kernel_T, "rows and columns are swapped somewhere: index the image as x[i + a, j + b] "
+                                "with a over the kernel's rows and b over its columns."),
+    ])])
+
+
+# 2.3 Multi-channel convolution with padding and stride --------------------------------------------
+
+def _conv_cases():
+    r = _rng(23)
+
+    def case(name, n, c_in, c_out, h, w, k, stride, padding, hint=""):
+        return Case(name, (r.normal(size=(n, c_in, h, w)), r.normal(size=(c_out, c_in, k, k)),
+                           r.normal(size=c_out), stride, padding), hint)
+
+    return [
+        case("2 images, 3→4 channels, 6×6, kernel 3, padding 1", 2, 3, 4, 6, 6, 3, 1, 1),
+        case("stride 2, no padding, odd 7×5 images", 2, 2, 3, 7, 5, 3, 2, 0,
+             hint="output size: (H + 2·padding − k) // stride + 1, then window (i, j) starts at (i·stride, j·stride)."),
+        case("a batch of one, 1×1 kernel", 1, 4, 2, 3, 3, 1, 1, 0),
+        case("kernel 5, stride 2, padding 2 on 9×9", 1, 1, 2, 9, 9, 5, 2, 2),
+    ]
+
+
+def _conv_flipped(x, w, b, stride, padding):
+    return scratch.conv2d(x, w[:, :, ::-1, ::-1].copy(), b, stride, padding)
+
+
+def _conv_no_bias(x, w, b, stride, padding):
+    return scratch.conv2d(x, w, None, stride, padding)
+
+
+def _conv_pad_after(x, w, b, stride, padding):
+    xp = np.pad(x, ((0, 0), (0, 0), (0, padding), (0, padding)))
+    return scratch.conv2d(xp, w, b, stride, 0)
+
+
+def _conv_pad_before(x, w, b, stride, padding):
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0)))
+    return scratch.conv2d(xp, w, b, stride, 0)
+
+
+def _conv_ignores_stride(x, w, b, stride, padding):
+    return scratch.conv2d(x, w, b, 1, padding)
+
+
+EX_2_3 = Exercise("2.3", "Convolution with channels, padding and stride", [Part(
+    "conv2d", scratch.conv2d, _conv_cases, points=3,
+    mistakes=[
+        Mistake(_conv_flipped, "your output is the true convolution: you flipped the kernel; slide it as it is."),
+        Mistake(_conv_no_bias, "the bias is missing: add bias[o] to every position of output channel o."),
+        Mistake(_conv_pad_after, "pad on both sides: `padding` zeros above and below, left and right."),
+        Mistake(_conv_pad_before, "pad on both sides: `padding` zeros above and below, left and right."),
+        Mistake(_conv_ignores_stride, "the stride is ignored: windows start every `stride` pixels."),
+    ])])
+
+
+# 2.4 Convolution backward ---------------------------------------------------------------------------
+
+def conv2d_backward(x, weight, dout, stride, padding):
+    layer = scratch.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2:], stride, padding)
+    layer.weight.data = weight
+    layer.forward(x)
+    dx = layer.backward(dout)
+    return dx, layer.weight.grad, layer.bias.grad
+
+
+def _conv_back_cases():
+    r = _rng(24)
+
+    def case(name, n, c_in, c_out, h, w, k, stride, padding):
+        x = r.normal(size=(n, c_in, h, w))
+        out_h = scratch.conv_output_size(h, k, stride, padding)
+        out_w = scratch.conv_output_size(w, k, stride, padding)
+        return Case(name, (x, r.normal(size=(c_out, c_in, k, k)), r.normal(size=(n, c_out, out_h, out_w)),
+                           stride, padding))
+
+    return [
+        case("2 images, 2→3 channels, 5×5, kernel 3", 2, 2, 3, 5, 5, 3, 1, 0),
+        case("padding 1 (overlapping windows)", 2, 1, 2, 4, 4, 3, 1, 1),
+        case("stride 2, padding 1, odd 7×5", 1, 2, 2, 7, 5, 3, 2, 1),
+        case("a batch of one, 1×1 kernel", 1, 3, 2, 3, 3, 1, 1, 0),
+    ]
+
+
+def _cb_db_mean(x, weight, dout, stride, padding):
+    dx, dw, db = conv2d_backward(x, weight, dout, stride, padding)
+    return dx, dw, dout.mean(axis=(0, 2, 3))
+
+
+def _cb_assign_overlaps(x, weight, dout, stride, padding):
+    """dx with `=` where overlapping windows must add."""
+    _, dw, db = conv2d_backward(x, weight, dout, stride, padding)
+    kh, kw = weight.shape[2:]
+    n, c, h, w = x.shape
+    dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            patch = np.einsum("no,ocab->ncab", dout[:, :, i, j], weight)
+            dxp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] = patch
+    return dxp[:, :, padding:padding + h, padding:padding + w], dw, db
+
+
+def _cb_first_image_only(x, weight, dout, stride, padding):
+    dx, _, db = conv2d_backward(x, weight, dout, stride, padding)
+    _, dw, _ = conv2d_backward(x[:1], weight, dout[:1], stride, padding)
+    return dx, dw, db
+
+
+def _cb_uncropped(x, weight, dout, stride, padding):
+    dx, dw, db = conv2d_backward(np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))),
+                                 weight, dout, stride, 0)
+    return dx, dw, db
+
+
+EX_2_4 = Exercise("2.4", "Convolution: backward", [Part(
+    "conv2d_backward", conv2d_backward, _conv_back_cases, points=3, output_names=("dx", "dweight", "dbias"),
+    mistakes=[
+        Mistake(_cb_db_mean, "dbias sums dout over the batch and every position (the same bias is used everywhere)."),
+        Mistake(_cb_assign_overlaps, "windows overlap, so input pixels receive gradient from several outputs: "
+                                     "add (+=) into dx, don't assign."),
+        Mistake(_cb_first_image_only, "dweight sums the contributions of every image in the batch, not just one."),
+        Mistake(_cb_uncropped, "dx must have x's shape: crop the padding off the padded gradient."),
+    ])])
+
+
+# 2.5 Max pooling forward and backward --------------------------------------------------------------
+
+def max_pool2d(x, k):
+    return scratch.max_pool2d(x, k)
+
+
+def max_pool2d_backward(x, k, dout):
+    layer = scratch.MaxPool2d(k)
+    layer.forward(x)
+    return layer.backward(dout)
+
+
+def _pool_cases():
+    r = _rng(25)
+    tied = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 3.0, 3.0], [0.0, 0.0, 5.0, 1.0], [0.0, 0.0, 1.0, 5.0]]]])
+    return [
+        Case("2 images, 3 channels, 4×4, k=2", (r.normal(size=(2, 3, 4, 4)), 2)),
+        Case("6×6, k=3", (r.normal(size=(1, 2, 6, 6)), 3)),
+        Case("odd 5×5, k=2 (the last row and column are dropped)", (r.normal(size=(1, 1, 5, 5)), 2)),
+        Case("ties inside a window", (tied, 2)),
+    ]
+
+
+def _pool_back_cases():
+    cases = []
+    r = _rng(26)
+    for case in _pool_cases():
+        x, k = case.args
+        out = scratch.max_pool2d(x, k)
+        cases.append(Case(case.name, (x, k, r.normal(size=out.shape)),
+                          hint="ties: the gradient goes to the first maximum in reading order." if "ties" in case.name else ""))
+    return cases
+
+
+def _mp_mean(x, k):
+    return scratch.avg_pool2d(x, k)
+
+
+def _mp_over_channels(x, k):
+    return scratch.max_pool2d(x, k).max(axis=1, keepdims=True)
+
+
+def _mp_stride_one(x, k):
+    return scratch.max_pool2d(x, k, stride=1)
+
+
+def _mpb_spread(x, k, dout):
+    layer = scratch.AvgPool2d(k)
+    layer.forward(x)
+    return layer.backward(dout) * k * k
+
+
+def _mpb_all_ties(x, k, dout):
+    n, c, h, w = x.shape
+    out = scratch.max_pool2d(x, k)
+    dx = np.zeros_like(x)
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            win = x[:, :, i * k:(i + 1) * k, j * k:(j + 1) * k]
+            mask = win == out[:, :, i:i + 1, j:j + 1]
+            dx[:, :, i * k:(i + 1) * k, j * k:(j + 1) * k] += mask * dout[:, :, i:i + 1, j:j + 1]
+    return dx
+
+
+def _mpb_ones(x, k, dout):
+    return max_pool2d_backward(x, k, np.ones_like(dout))
+
+
+EX_2_5 = Exercise("2.5", "Max pooling: forward and backward", [
+    Part("max_pool2d", max_pool2d, _pool_cases, points=1, mistakes=[
+        Mistake(_mp_mean, "that is average pooling: take the maximum of each window."),
+        Mistake(_mp_over_channels, "pool each channel on its own: the maximum is over the window only, not over channels."),
+        Mistake(_mp_stride_one, "windows do not overlap here: they move by k (stride = kernel size)."),
+    ]),
+    Part("max_pool2d_backward", max_pool2d_backward, _pool_back_cases, points=2, mistakes=[
+        Mistake(_mpb_spread, "only the maximum of each window affected the output: send the whole gradient there, "
+                             "and zero to the rest of the window."),
+        Mistake(_mpb_all_ties, "when several entries tie for the maximum, send the gradient to one of them only "
+                               "(the first in reading order), or the gradient is counted twice."),
+        Mistake(_mpb_ones, "multiply by the incoming gradient dout: the mask of maxima alone is not the gradient."),
+    ]),
+])
+
+
+# 2.6 im2col -----------------------------------------------------------------------------------------
+
+def _im2col_cases():
+    r = _rng(27)
+    return [
+        Case("one 1-channel 4×4 image, 3×3 windows", (r.normal(size=(1, 1, 4, 4)), 3, 3, 1, 0)),
+        Case("2 images, 3 channels, 5×4, 2×3 windows", (r.normal(size=(2, 3, 5, 4)), 2, 3, 1, 0),
+             hint="rows are ordered (channel, kernel row, kernel column), the order of weight.reshape(C_out, -1)."),
+        Case("stride 2 and padding 1", (r.normal(size=(1, 2, 5, 5)), 3, 3, 2, 1)),
+    ]
+
+
+def _i2c_channel_last(x, kh, kw, stride, padding):
+    cols = scratch.im2col(x, kh, kw, stride, padding)
+    n, c = x.shape[:2]
+    return cols.reshape(n, c, kh * kw, -1).transpose(0, 2, 1, 3).reshape(cols.shape)
+
+
+def _i2c_columns_transposed(x, kh, kw, stride, padding):
+    cols = scratch.im2col(x, kh, kw, stride, padding)
+    out_h = scratch.conv_output_size(x.shape[2], kh, stride, padding)
+    out_w = scratch.conv_output_size(x.shape[3], kw, stride, padding)
+    return cols.reshape(*cols.shape[:2], out_h, out_w).transpose(0, 1, 3, 2).reshape(cols.shape)
+
+
+def _i2c_no_padding(x, kh, kw, stride, padding):
+    return scratch.im2col(x, kh, kw, stride, 0)
+
+
+EX_2_6 = Exercise("2.6", "im2col: windows as columns", [Part(
+    "im2col", scratch.im2col, _im2col_cases, points=2,
+    mistakes=[
+        Mistake(_i2c_channel_last, "order the rows channel first: row index = c·kh·kw + a·kw + b."),
+        Mistake(_i2c_columns_transposed, "order the columns row by row: column index = i·out_w + j."),
+        Mistake(_i2c_no_padding, "pad the image with zeros first (padding on every side)."),
+    ])])
+
+
+# 2.7 A CNN in PyTorch within a budget ---------------------------------------------------------------
+
+MAX_PARAMETERS = 25_000
+MIN_ACCURACY = 0.97
+EPOCHS = 10
+LEARNING_RATE = 1e-2
+
+
+def train_and_score(build):
+    """Build the reader's model, train it with a fixed recipe on the digits (CPU, seeded); (accuracy, parameters)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models train faster on one thread, and graders run several at once
+    try:
+        return _train_and_score(build)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_and_score(build):
+    import torch
+
+    from d2lite.data import load_digits, to_loaders
+    from d2lite.runtime import seed
+    from d2lite.training import Trainer
+
+    seed(0)
+    model = build()
+    if isinstance(model, type) or not isinstance(model, torch.nn.Module):
+        raise TypeError(f"build_cnn() must return a model instance (a torch.nn.Module), got {model!r:.60}")
+    model = model.to("cpu")
+    with torch.no_grad():
+        probe = model(torch.zeros(2, 1, 8, 8))
+    if tuple(probe.shape) != (2, 10):
+        raise ValueError(f"the model maps a batch of shape (2, 1, 8, 8) to shape {tuple(probe.shape)}; "
+                         "it must give (2, 10): one logit per digit")
+    n_params = sum(p.numel() for p in model.parameters())
+    train, test = to_loaders(load_digits(images=True), batch_size=64, seed=0)
+    trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=LEARNING_RATE), torch.nn.CrossEntropyLoss(),
+                      device="cpu", live=False, progress=False)
+    trainer.fit(train, EPOCHS)
+    return trainer.evaluate(test)[1], n_params
+
+
+def _reference_cnn():
+    from d2lite.torch import lenet
+
+    return lenet(device="cpu")
+
+
+def _judge_cnn(got, expected):
+    try:
+        accuracy, n_params = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return f"the training driver returned {got!r:.60}; expected (accuracy, parameter count)."
+    if n_params > MAX_PARAMETERS:
+        return (f"your model has {n_params:,.0f} parameters; the budget is {MAX_PARAMETERS:,}. "
+                "Convolutions share their weights: use fewer or narrower fully connected layers.")
+    if accuracy < MIN_ACCURACY:
+        return (f"test accuracy {accuracy:.3f} after {EPOCHS} epochs; it needs at least {MIN_ACCURACY}. "
+                "Use convolutions with ReLU between them, and no softmax in the model (the loss applies it).")
+    return None
+
+
+EX_2_7 = Exercise("2.7", "A CNN in PyTorch within a budget", [Part(
+    "build_cnn", _reference_cnn, lambda: [Case(f"{EPOCHS} epochs of Adam on the digits", ())], points=3,
+    driver=train_and_score, judge=_judge_cnn, timeout=180.0)])
+
+register(CHAPTER, EX_2_1, EX_2_2, EX_2_3, EX_2_4, EX_2_5, EX_2_6, EX_2_7)
