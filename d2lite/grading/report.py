@@ -1,8 +1,6 @@
 """Show grading results: a compact report in a notebook (HTML) or a terminal (text)."""
 import html
 
-from d2lite.plotting import in_notebook
-
 
 class ExerciseFailed(Exception):
     """Raised by `check` when an exercise does not pass; shown as one line, not a traceback."""
@@ -49,11 +47,18 @@ def report_html(result):
             f"<table style='margin:4px 0'>{''.join(rows)}</table></div>")
 
 
+def display_both(text, html_text):
+    """Show HTML in a notebook (with the text beside it for other front ends), the text elsewhere."""
+    from d2lite.plotting import in_notebook  # imports matplotlib: only when something is shown
+
+    if in_notebook():
+        from IPython.display import display
+
+        display({"text/plain": text, "text/html": html_text}, raw=True)
+    else:
+        print(text)
+
+
 def show(result):
     """Display a result: HTML in a notebook, text elsewhere."""
-    if in_notebook():
-        from IPython.display import HTML, display
-
-        display(HTML(report_html(result)))
-    else:
-        print(report_text(result))
+    display_both(report_text(result), report_html(result))

@@ -1,4 +1,12 @@
-"""Grade a reader's functions against an Exercise: run every case, collect results and feedback."""
+"""Grade a reader's functions against an Exercise: run every case, collect results and feedback.
+
+Grading a case has two halves, kept apart so that they can run in different
+processes: `attempts` calls the reader's function on copies of the cases'
+arguments (in the reader's kernel), `judge` compares what came back with the
+reference's output and looks for a known mistake (in the grader). `check()` in a
+notebook runs both halves in one process; the batch grader (d2lite.grading.submission)
+runs the first in the submission's kernel and the second in its own process.
+"""
 import copy
 import inspect
 from dataclasses import dataclass, field
@@ -9,6 +17,7 @@ from d2lite.grading.compare import mismatch
 from d2lite.grading.limits import run_limited
 
 NOT_IMPLEMENTED = "not implemented yet"
+NOT_GRADED = "not graded"  # the start of a message for a part the grader could not get an answer for
 
 
 @dataclass
@@ -16,6 +25,7 @@ class CaseResult:
     name: str
     passed: bool
     message: str = ""
+    diagnosed: bool = False  # the message names a recognised mistake
 
 
 @dataclass
@@ -34,7 +44,9 @@ class PartResult:
 
     @property
     def first_failure(self):
-        return next((c for c in self.cases if not c.passed), None)
+        """The failing case to show: one whose mistake was recognised, else the first."""
+        failures = [c for c in self.cases if not c.passed]
+        return next((c for c in failures if c.diagnosed), failures[0] if failures else None)
 
 
 @dataclass
@@ -56,6 +68,18 @@ class ExerciseResult:
         return all(p.passed for p in self.parts)
 
     @property
+    def status(self):
+        """"pass", "partial" (some parts pass), "todo" (not implemented), "error" (not graded) or "fail"."""
+        if self.passed:
+            return "pass"
+        if self.earned > 0:
+            return "partial"
+        messages = [p.first_failure.message for p in self.parts if not p.passed]
+        if any(m.startswith(NOT_GRADED) for m in messages):
+            return "error"
+        return "todo" if all(m.startswith(NOT_IMPLEMENTED) for m in messages) else "fail"
+
+    @property
     def feedback(self):
         """The first thing to fix, in one line (empty when everything passed)."""
         for p in self.parts:
@@ -63,6 +87,14 @@ class ExerciseResult:
             if bad is not None:
                 return f"{p.func}: {bad.message}" if bad.name == "" else f"{p.func}, {bad.name}: {bad.message}"
         return ""
+
+
+@dataclass
+class Attempt:
+    """What the reader's function did on one case."""
+    got: object = None
+    error: str = ""                             # set when it raised, timed out or returned nothing usable
+    inputs: list = field(default_factory=list)  # the arguments after the call, to see what it changed in place
 
 
 def _changed(before, after):
@@ -80,53 +112,80 @@ def _arg_names(fn, count):
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
 
 
-def _diagnose(part, args, got):
-    """The hint of the first known mistake whose output the reader's output matches."""
-    for m in part.mistakes:
-        with np.errstate(all="ignore"):  # a mistake may overflow: that is often the point of it
-            out, err = run_limited(lambda: part.driver(m.fn, *copy.deepcopy(args)), part.timeout)
-        if err is None and mismatch(got, out, part.rtol, part.atol) is None:
-            return m.hint
+def unusable(part, fn):
+    """Why `fn` cannot be graded as `part.func` (missing, not a function), or ""."""
+    if fn is None:
+        return f"`{part.func}` is not defined: run the cell that defines it."
+    if not callable(fn):
+        return f"`{part.func}` is a {type(fn).__name__}, not a function."
     return ""
 
 
-def grade_part(part, fn):
-    result = PartResult(part.func, part.points)
-    if fn is None:
-        result.cases.append(CaseResult("", False, f"`{part.func}` is not defined: run the cell that defines it."))
-        return result
-    if not callable(fn):
-        result.cases.append(CaseResult("", False, f"`{part.func}` is a {type(fn).__name__}, not a function."))
-        return result
-    for case in part.cases():
-        expected = part.driver(part.reference, *copy.deepcopy(case.args))
-        args = copy.deepcopy(case.args)
-        snapshot = copy.deepcopy(args)
+def attempts(part, fn, cases_args):
+    """Call the reader's `fn` through the part's driver on a copy of each case's arguments, with a time limit.
+
+    Stops early when the remaining cases would only fail the same way (not implemented, too slow).
+    """
+    results = []
+    for case_args in cases_args:
+        args = copy.deepcopy(case_args)
         got, error = run_limited(lambda: part.driver(fn, *args), part.timeout, part.strict_float)
-        if error is not None:
-            result.cases.append(CaseResult(case.name, False, error))
-            if error.startswith(NOT_IMPLEMENTED) or error.startswith("did not finish"):
-                break  # the other cases would say the same, slowly
-            continue
-        names = _arg_names(part.reference, len(args))
-        changed = [names[i] for i, (a, b) in enumerate(zip(snapshot, args))
-                   if i not in part.mutates and _changed(a, b)]
-        if changed:
-            result.cases.append(CaseResult(case.name, False,
-                                           f"changed its input `{changed[0]}` in place (an in-place operation "
-                                           "such as `x -= ...`, `x[...] = ...` or `out = x` followed by edits); "
-                                           "work on a copy and leave the inputs as they were."))
-            continue
-        if part.judge is not None:
-            problem = part.judge(got, expected)
-        else:
-            problem = mismatch(got, expected, part.rtol, part.atol, part.output_names)
-        if problem:
-            hint = _diagnose(part, case.args, got) or case.hint
-            result.cases.append(CaseResult(case.name, False, f"{problem} Hint: {hint}" if hint else problem))
-        else:
-            result.cases.append(CaseResult(case.name, True))
-    return result
+        results.append(Attempt(got, error or "", args))
+        if error and (error.startswith(NOT_IMPLEMENTED) or error.startswith("did not finish")):
+            break
+    return results
+
+
+def expected_output(part, case):
+    """The reference's output on `case` (the grader's own code: no limits needed)."""
+    return part.driver(part.reference, *copy.deepcopy(case.args))
+
+
+def mistake_outputs(part, args):
+    """(hint, output) for each known mistake run on `args`, computed as they are asked for."""
+    for m in part.mistakes:
+        with np.errstate(all="ignore"):  # a mistake may overflow: that is often the point of it
+            out, err = run_limited(lambda: part.driver(m.fn, *copy.deepcopy(args)), part.timeout)
+        if err is None:
+            yield m.hint, out
+
+
+def judge(part, case, attempt, expected, mistakes=None):
+    """The verdict on one case: the reader's `attempt` against the `expected` output.
+
+    `mistakes` is an iterable of (hint, output) (default: `mistake_outputs`); the first
+    mistake whose output the reader's matches gives the hint.
+    """
+    if attempt.error:
+        return CaseResult(case.name, False, attempt.error)
+    names = _arg_names(part.reference, len(case.args))
+    after = list(attempt.inputs) + [None] * (len(case.args) - len(attempt.inputs))
+    changed = [names[i] for i, before in enumerate(case.args) if i not in part.mutates and _changed(before, after[i])]
+    if changed:
+        return CaseResult(case.name, False,
+                          f"changed its input `{changed[0]}` in place (an in-place operation such as `x -= ...`, "
+                          "`x[...] = ...` or `out = x` followed by edits); work on a copy and leave the inputs "
+                          "as they were.")
+    if part.judge is not None:
+        problem = part.judge(attempt.got, expected)
+    else:
+        problem = mismatch(attempt.got, expected, part.rtol, part.atol, part.output_names)
+    if not problem:
+        return CaseResult(case.name, True)
+    outputs = mistake_outputs(part, case.args) if mistakes is None else mistakes
+    recognised = next((h for h, out in outputs if mismatch(attempt.got, out, part.rtol, part.atol) is None), "")
+    hint = recognised or case.hint
+    return CaseResult(case.name, False, f"{problem} Hint: {hint}" if hint else problem, diagnosed=bool(recognised))
+
+
+def grade_part(part, fn):
+    problem = unusable(part, fn)
+    if problem:
+        return PartResult(part.func, part.points, [CaseResult("", False, problem)])
+    cases = part.cases()
+    tried = attempts(part, fn, [case.args for case in cases])
+    return PartResult(part.func, part.points,
+                      [judge(part, case, a, expected_output(part, case)) for case, a in zip(cases, tried)])
 
 
 def grade_exercise(exercise, funcs):

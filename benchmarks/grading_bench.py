@@ -1,0 +1,103 @@
+"""How much time grading adds, and how long a class takes.
+
+1. Overhead per notebook: the grader's wall time for a notebook (`grade_notebook`: fresh
+   sandboxed kernel, cells, harness, judging) minus the notebook's own run time (the
+   same notebook executed top to bottom by nbclient in a fresh kernel, check cells
+   included, as `jupyter nbconvert --execute` would). Median of --runs runs each.
+2. A batch: --batch copies of the chapter's notebooks (a third solutions, a third the
+   shipped exercises, a third a solution with one bug) graded by `d2lite gradebook`
+   with --jobs workers, timed end to end.
+
+Run from the repository root:  .venv/bin/python benchmarks/grading_bench.py [--runs 3] [--batch 30] [--jobs 2]
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from d2lite import cli
+from d2lite.grading.submission import grade_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = "01_fundamentals"
+
+
+def own_run_time(path):
+    """Seconds for nbclient to execute the notebook in a fresh kernel (start and shutdown included)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - start
+
+
+def overhead(path, runs):
+    own, graded, parts = [], [], []
+    for _ in range(runs):
+        own.append(own_run_time(path))
+        start = time.perf_counter()
+        sub = grade_notebook(path)
+        graded.append(time.perf_counter() - start)
+        parts.append(sub.seconds)
+    median = {k: statistics.median(p[k] for p in parts) for k in ("kernel", "cells", "grading")}
+    return {"notebook": str(path.relative_to(ROOT)), "own_s": statistics.median(own),
+            "graded_s": statistics.median(graded), "overhead_s": statistics.median(graded) - statistics.median(own),
+            "grader_breakdown_s": median, "earned": sub.earned, "points": sub.points}
+
+
+def _one_bug(folder):
+    text = (ROOT / "solutions" / f"{CHAPTER}.ipynb").read_text()
+    bugged = text.replace("dx = dout @ W.T", "dx = dout @ W")
+    assert bugged != text, "the solutions notebook changed: update the bug"
+    path = folder / "bug.ipynb"
+    path.write_text(bugged)
+    return path
+
+
+def batch(size, jobs):
+    folder = Path(tempfile.mkdtemp(prefix="d2lite-bench-"))
+    try:
+        sources = [ROOT / "solutions" / f"{CHAPTER}.ipynb", ROOT / "exercises" / f"{CHAPTER}.ipynb", _one_bug(folder)]
+        for i in range(size):
+            student = folder / "submissions" / f"student{i:02d}"
+            student.mkdir(parents=True)
+            shutil.copy(sources[i % 3], student / f"{CHAPTER}.ipynb")
+        start = time.perf_counter()
+        cli.main(["gradebook", str(folder / "submissions"), "--out", str(folder / "out"), "--jobs", str(jobs),
+                  "--quiet"])
+        wall = time.perf_counter() - start
+        book = json.loads((folder / "out" / "gradebook.json").read_text())
+        totals = sorted({s["earned"] for s in book["students"]})
+        return {"submissions": size, "jobs": jobs, "cores": os.cpu_count(), "wall_s": wall,
+                "per_submission_s": wall / size, "distinct_totals": totals}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    for name in ("solutions", "exercises"):
+        r = overhead(ROOT / name / f"{CHAPTER}.ipynb", args.runs)
+        parts = r["grader_breakdown_s"]
+        print(f"{r['notebook']}: own run {r['own_s']:.2f} s, graded {r['graded_s']:.2f} s, "
+              f"grader overhead {r['overhead_s']:+.2f} s ({r['earned']:g}/{r['points']:g} points); "
+              f"grader: kernel {parts['kernel']:.2f} s, cells {parts['cells']:.2f} s, "
+              f"harness+judging {parts['grading']:.2f} s")
+    b = batch(args.batch, args.jobs)
+    print(f"batch: {b['submissions']} submissions, --jobs {b['jobs']} on {b['cores']} cores: {b['wall_s']:.1f} s "
+          f"({b['per_submission_s']:.2f} s per submission); totals seen {b['distinct_totals']}")
+
+
+if __name__ == "__main__":
+    main()

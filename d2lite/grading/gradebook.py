@@ -1,0 +1,131 @@
+"""Grade a class's notebooks in parallel and write a gradebook.
+
+`find_submissions` turns a folder or a glob into (student, path) pairs, `grade_all`
+grades them (`jobs` at a time, each in its own kernel and temporary folder) and
+`write_gradebook` writes gradebook.csv (one row per student, one column per exercise),
+gradebook.json (everything, feedback included) and one feedback file per student.
+A submission that cannot be graded still gets its row, with the reason.
+"""
+import csv
+import glob
+import html
+import itertools
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tqdm import tqdm
+
+from d2lite.grading.exercise import chapters, exercises_of
+from d2lite.grading.report import report_html, report_text
+from d2lite.grading.scoreboard import render, rows
+from d2lite.grading.submission import Submission, grade_notebook
+
+_MAGIC = re.compile(r"[*?[]")
+
+
+def _student(path, root):
+    """The path below `root` without `.ipynb`, and without the file name when it is a chapter's."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if len(parts) > 1 and parts[-1] in chapters():
+        parts.pop()
+    return "/".join(parts)
+
+
+def find_submissions(target):
+    """(student, path) pairs, sorted: `target` is a folder (searched recursively) or a glob pattern."""
+    target = str(target)
+    if Path(target).is_dir():
+        root, paths = Path(target), Path(target).glob("**/*.ipynb")
+    else:
+        fixed = list(itertools.takewhile(lambda p: not _MAGIC.search(p), Path(target).parts[:-1]))
+        root, paths = Path(*fixed) if fixed else Path("."), map(Path, glob.glob(target, recursive=True))
+    found = [p for p in paths if p.is_file() and ".ipynb_checkpoints" not in p.parts]
+    return sorted((_student(p, root), p) for p in found)
+
+
+def _grade_safely(path, chapter, limits):
+    try:
+        return grade_notebook(path, chapter, limits)
+    except Exception as e:  # a grader bug must not stop the batch: the row says what happened
+        return Submission(str(path), problems=[f"internal grader error: {type(e).__name__}: {e}"])
+
+
+def grade_all(pairs, chapter=None, limits=None, jobs=1, progress=True):
+    """Grade every (student, path); returns (student, Submission) pairs in the order given."""
+    results = [None] * len(pairs)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
+            tqdm(total=len(pairs), unit="notebook", disable=not progress) as bar:
+        futures = {pool.submit(_grade_safely, path, chapter, limits): i for i, (_, path) in enumerate(pairs)}
+        for future in as_completed(futures):
+            results[futures[future]] = (pairs[futures[future]][0], future.result())
+            bar.update()
+    return results
+
+
+def _by_student(graded):
+    students = {}
+    for student, sub in graded:
+        students.setdefault(student, []).append(sub)
+    return students
+
+
+def _columns(graded):
+    """Every exercise of every chapter graded, in order, with its points."""
+    seen = sorted({sub.chapter for _, sub in graded if sub.chapter})
+    return [ex for chapter in seen for ex in exercises_of(chapter)]
+
+
+def _slug(student):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", student.replace("/", "__")) or "student"
+
+
+def _feedback(student, subs, fmt):
+    """One student's feedback file: a table per notebook, the problems, then every exercise in detail."""
+    total = f"{sum(s.earned for s in subs):g}/{sum(s.points for s in subs):g}"
+    if fmt == "html":
+        out = [f"<h1>Feedback for {html.escape(student)}</h1><p>Total: <b>{total}</b></p>"]
+        for s in subs:
+            out.append(f"<h2>{html.escape(Path(s.path).name)} ({html.escape(s.chapter or 'chapter unknown')})</h2>")
+            out.append(render(rows(s.exercises), "html"))
+            out += [f"<p>⚠ {html.escape(p)}</p>" for p in s.problems]
+            out += [report_html(e) for e in s.exercises]
+        return "<!DOCTYPE html><meta charset='utf-8'>\n" + "\n".join(out) + "\n"
+    out = [f"# Feedback for {student}", "", f"Total: **{total}**"]
+    for s in subs:
+        out += ["", f"## {Path(s.path).name} ({s.chapter or 'chapter unknown'})", "",
+                render(rows(s.exercises), "markdown")]
+        if s.problems:
+            out += [""] + [f"- ⚠ {p}" for p in s.problems]
+        if s.exercises:
+            out += ["", "```text", "\n\n".join(report_text(e) for e in s.exercises), "```"]
+    return "\n".join(out) + "\n"
+
+
+def write_gradebook(graded, out_dir, feedback="md"):
+    """Write gradebook.csv, gradebook.json and feedback/<student>.md (or .html) into `out_dir`; returns the CSV path."""
+    out = Path(out_dir)
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    columns = _columns(graded)
+    possible = sum(ex.points for ex in columns)
+    students = _by_student(graded)
+    with open(out / "gradebook.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student"] + [ex.id for ex in columns] + ["total", "possible", "problems"])
+        for student, subs in students.items():
+            earned = {e.id: e.earned for s in subs for e in s.exercises}
+            missing = sorted({ex.chapter for ex in columns} - {s.chapter for s in subs})
+            problems = [f"{Path(s.path).name}: {p}" for s in subs for p in s.problems]
+            problems += [f"no notebook for {c}" for c in missing]
+            writer.writerow([student] + [f"{earned[ex.id]:g}" if ex.id in earned else "" for ex in columns]
+                            + [f"{sum(earned.values()):g}", f"{possible:g}", " | ".join(problems)])
+    book = {"exercises": [{"id": ex.id, "title": ex.title, "chapter": ex.chapter, "points": ex.points}
+                          for ex in columns],
+            "possible": possible,
+            "students": [{"student": student, "earned": sum(s.earned for s in subs),
+                          "submissions": [s.to_dict() for s in subs]} for student, subs in students.items()]}
+    (out / "gradebook.json").write_text(json.dumps(book, indent=1))
+    for student, subs in students.items():
+        (out / "feedback" / f"{_slug(student)}.{feedback}").write_text(_feedback(student, subs, feedback))
+    return out / "gradebook.csv"
