@@ -1,6 +1,6 @@
 """Convolution speed: d2lite.scratch (NumPy) against PyTorch on the CPU, at LeNet's shapes, float32.
 
-    .venv/bin/python benchmarks/conv_bench.py [--repeat 7] [--threads 1]
+    .venv/bin/python benchmarks/conv_bench.py [--repeat 7] [--threads 1] [--clock cpu]
 
 For each layer it times forward + backward (dx, dweight, dbias) of the fast
 NumPy Conv2d (im2col + matmul) and of torch.nn.functional.conv2d with
@@ -8,7 +8,9 @@ autograd, and the forward pass alone of the loop version (it has no backward)
 against PyTorch's forward. Each figure is the best of `--repeat` runs, which
 is the least disturbed by other work on the machine. Ratios are NumPy / PyTorch.
 `--threads N` gives both libraries N threads (PyTorch's intra-op pool and NumPy's
-BLAS); on a busy machine one thread each is the steadier comparison.
+BLAS); on a busy machine one thread each is the steadier comparison, and with
+one thread `--clock cpu` (process CPU time instead of wall time) leaves out the
+time spent waiting for a core. With more threads CPU time counts every thread's work.
 """
 import argparse
 import os
@@ -25,7 +27,7 @@ from d2lite import scratch
 SHAPES = [("conv1 1->6 28x28 k5", 64, 1, 28, 6, 5), ("conv2 6->16 14x14 k5", 64, 6, 14, 16, 5)]
 
 
-def best_times(fns, repeat, number):
+def best_times(fns, repeat, number, clock=time.perf_counter):
     """Seconds per call of each function: the best of `repeat` runs of `number` calls each.
 
     The runs of the functions take turns, so a burst of other work on the
@@ -36,14 +38,14 @@ def best_times(fns, repeat, number):
         fn()
     for _ in range(repeat):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 fn()
-            best[name] = min(best[name], (time.perf_counter() - start) / number)
+            best[name] = min(best[name], (clock() - start) / number)
     return best
 
 
-def measure(batch, c_in, size, c_out, k, repeat, number):
+def measure(batch, c_in, size, c_out, k, repeat, number, clock):
     rng = np.random.default_rng(0)
     layer = scratch.Conv2d(c_in, c_out, k, rng=rng, dtype=np.float32)
     x = rng.standard_normal((batch, c_in, size, size)).astype(np.float32)
@@ -68,8 +70,8 @@ def measure(batch, c_in, size, c_out, k, repeat, number):
     def loops_forward():
         scratch.conv2d_loops(x, layer.weight.data, layer.bias.data)
 
-    times = best_times({"torch": torch_step, "numpy": numpy_step, "torch_fwd": torch_forward}, repeat, number)
-    times.update(best_times({"loops_fwd": loops_forward}, max(1, repeat // 3), 1))  # slow: fewer runs
+    times = best_times({"torch": torch_step, "numpy": numpy_step, "torch_fwd": torch_forward}, repeat, number, clock)
+    times.update(best_times({"loops_fwd": loops_forward}, max(1, repeat // 3), 1, clock))  # slow: fewer runs
     return times
 
 
@@ -78,6 +80,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--number", type=int, default=20, help="calls per timed run")
     parser.add_argument("--threads", type=int, default=None, help="threads for both (default: as set up)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     args = parser.parse_args()
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -91,13 +94,14 @@ def main():
           f"{os.getloadavg()[0]:.1f}; numpy {np.__version__} with {', '.join(blas) or 'unknown BLAS'}; "
           f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print(f"float32, best of {args.repeat} runs; ratio = NumPy time / PyTorch time\n")
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    print(f"float32, {args.clock} clock, best of {args.repeat} runs; ratio = NumPy time / PyTorch time\n")
     header = (f"{'layer (batch 64)':<22}{'torch f+b':>11}{'numpy f+b':>11}{'ratio':>7}"
               f"{'torch fwd':>11}{'loops fwd':>11}{'ratio':>8}")
     print(header)
     print("-" * len(header))
     for name, *shape in SHAPES:
-        r = measure(*shape, args.repeat, args.number)
+        r = measure(*shape, args.repeat, args.number, clock)
         print(f"{name:<22}{r['torch'] * 1e3:>9.2f}ms{r['numpy'] * 1e3:>9.2f}ms{r['numpy'] / r['torch']:>6.2f}x"
               f"{r['torch_fwd'] * 1e3:>9.2f}ms{r['loops_fwd'] * 1e3:>9.1f}ms{r['loops_fwd'] / r['torch_fwd']:>7.0f}x")
 

@@ -60,8 +60,10 @@ def test_im2col_matches_unfold_and_col2im_is_its_adjoint(case):
     _, _, kh, kw = layer.weight.data.shape
     stride, padding = layer.stride, layer.padding
     cols = scratch.im2col(x, kh, kw, stride, padding)
-    expected = F.unfold(t(x), (kh, kw), padding=padding, stride=stride).numpy()
-    np.testing.assert_array_equal(cols, expected)
+    unfolded = F.unfold(t(x), (kh, kw), padding=padding, stride=stride).numpy()  # (N, C*kh*kw, L)
+    n, k, l = unfolded.shape
+    assert cols.shape == (k, l * n)  # the batch last
+    np.testing.assert_array_equal(cols.reshape(k, l, n).transpose(2, 0, 1), unfolded)
     # <im2col(x), c> == <x, col2im(c)> for any c: col2im is the transpose of im2col.
     c = rng.normal(size=cols.shape)
     back = scratch.col2im(c, x.shape, kh, kw, stride, padding)

@@ -21,7 +21,7 @@ def conv_output_size(size, kernel, stride=1, padding=0):
 
 
 def pad2d(x, padding):
-    """Zero-pad the last two axes (H and W) of x by `padding` on every side."""
+    """Zero-pad the last two axes (H and W) of x by `padding` on every side (x itself when padding is 0)."""
     if padding == 0:
         return x
     return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
@@ -58,17 +58,20 @@ def conv2d_loops(x, weight, bias=None, stride=1, padding=0):
 
 
 def im2col(x, kh, kw, stride=1, padding=0):
-    """Every kh×kw window of x as a column: shape (N, C * kh * kw, out_h * out_w).
+    """Every kh×kw window of x as a column of one matrix: shape (C * kh * kw, out_h * out_w * N).
 
     Rows are ordered (channel, kernel row, kernel column), the order of
-    weight.reshape(C_out, -1), so a convolution becomes one matrix product.
-    (This is the layout of torch.nn.functional.unfold.) The windows are read
-    with a strided view, without a Python loop; only the final reshape copies.
+    weight.reshape(C_out, -1), so the whole batch's convolution is one matrix
+    product. Columns are ordered (output row, output column, image): the batch
+    comes last, which keeps `col2im`'s additions on contiguous memory.
+    (torch.nn.functional.unfold gives the same numbers as (N, C * kh * kw, out_h * out_w).)
+    The windows are read through a strided view, with no Python loop; only the final reshape copies.
     """
     n, c = x.shape[:2]
-    windows = sliding_window_view(pad2d(x, padding), (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
-    out_h, out_w = windows.shape[2:4]  # windows is (N, C, out_h, out_w, kh, kw)
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, out_h * out_w)
+    xt = pad2d(x, padding).transpose(1, 2, 3, 0)  # (C, H, W, N), a view
+    windows = sliding_window_view(xt, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]  # (C, out_h, out_w, N, kh, kw)
+    out_h, out_w = windows.shape[1:3]
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, out_h * out_w * n)
 
 
 def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
@@ -80,12 +83,12 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
     """
     n, c, h, w = x_shape
     out_h, out_w = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
-    cols = cols.reshape(n, c, kh, kw, out_h, out_w)
-    xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=cols.dtype)
+    cols = cols.reshape(c, kh, kw, out_h, out_w, n)
+    xp = np.zeros((c, h + 2 * padding, w + 2 * padding, n), dtype=cols.dtype)  # batch last, like cols
     for a in range(kh):
         for b in range(kw):
-            xp[:, :, a:a + stride * out_h:stride, b:b + stride * out_w:stride] += cols[:, :, a, b]
-    return xp[:, :, padding:padding + h, padding:padding + w]
+            xp[:, a:a + stride * out_h:stride, b:b + stride * out_w:stride] += cols[:, a, b]
+    return xp[:, padding:padding + h, padding:padding + w].transpose(3, 0, 1, 2)
 
 
 def _conv2d_cols(x, weight, bias, stride, padding):
@@ -93,12 +96,12 @@ def _conv2d_cols(x, weight, bias, stride, padding):
     _check_shapes(x, weight)
     n, _, h, w = x.shape
     c_out, _, kh, kw = weight.shape
-    cols = im2col(x, kh, kw, stride, padding)       # (N, C_in*kh*kw, L)
-    out = weight.reshape(c_out, -1) @ cols           # (N, C_out, L): one (batched) product
+    cols = im2col(x, kh, kw, stride, padding)   # (C_in*kh*kw, out_h*out_w*N)
+    out = weight.reshape(c_out, -1) @ cols       # (C_out, out_h*out_w*N): one matrix product
     if bias is not None:
         out += bias[:, None]
     out_h, out_w = conv_output_size(h, kh, stride, padding), conv_output_size(w, kw, stride, padding)
-    return out.reshape(n, c_out, out_h, out_w), cols
+    return out.reshape(c_out, out_h, out_w, n).transpose(3, 0, 1, 2), cols
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
@@ -132,9 +135,9 @@ class Conv2d(Module):
     def backward(self, dout):
         """out = W @ cols + b, so dW = dout @ colsᵀ, db = sum of dout, dcols = Wᵀ @ dout, dx = col2im(dcols)."""
         c_out, _, kh, kw = self.weight.data.shape
-        d = dout.reshape(len(dout), c_out, -1)                        # (N, C_out, L)
-        w = self.weight.data.reshape(c_out, -1)                        # (C_out, C_in*kh*kw)
-        self.weight.grad += (d @ self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
+        d = dout.transpose(1, 2, 3, 0).reshape(c_out, -1)   # (C_out, out_h*out_w*N), the layout of W @ cols
+        w = self.weight.data.reshape(c_out, -1)              # (C_out, C_in*kh*kw)
+        self.weight.grad += (d @ self.cols.T).reshape(self.weight.data.shape)
         if self.bias is not None:
-            self.bias.grad += d.sum(axis=(0, 2))
+            self.bias.grad += d.sum(axis=1)
         return col2im(w.T @ d, self.x_shape, kh, kw, self.stride, self.padding)

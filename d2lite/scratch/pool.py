@@ -12,10 +12,16 @@ from d2lite.scratch.layers import Module
 
 
 def _columns(x, k, stride):
-    """Windows of every channel as columns (N*C, k*k, L), and the pooled output's shape."""
+    """Every window of every channel as a column: (k*k, out_h * out_w * N * C), as im2col lays them out."""
     n, c, h, w = x.shape
-    cols = im2col(x.reshape(n * c, 1, h, w), k, k, stride)
-    return cols, (n, c, conv_output_size(h, k, stride), conv_output_size(w, k, stride))
+    return im2col(x.reshape(n * c, 1, h, w), k, k, stride)
+
+
+def _to_image(row, x_shape, k, stride):
+    """One value per window, (out_h * out_w * N * C,) in im2col's column order, as (N, C, out_h, out_w)."""
+    n, c, h, w = x_shape
+    out_h, out_w = conv_output_size(h, k, stride), conv_output_size(w, k, stride)
+    return row.reshape(out_h, out_w, n, c).transpose(2, 3, 0, 1)
 
 
 def _fold(dcols, x_shape, k, stride):
@@ -26,14 +32,14 @@ def _fold(dcols, x_shape, k, stride):
 
 def max_pool2d(x, k, stride=None):
     """The largest value of each k×k window."""
-    cols, shape = _columns(x, k, k if stride is None else stride)
-    return cols.max(axis=1).reshape(shape)
+    stride = k if stride is None else stride
+    return _to_image(_columns(x, k, stride).max(axis=0), x.shape, k, stride)
 
 
 def avg_pool2d(x, k, stride=None):
     """The mean of each k×k window."""
-    cols, shape = _columns(x, k, k if stride is None else stride)
-    return cols.mean(axis=1).reshape(shape)
+    stride = k if stride is None else stride
+    return _to_image(_columns(x, k, stride).mean(axis=0), x.shape, k, stride)
 
 
 class MaxPool2d(Module):
@@ -49,14 +55,15 @@ class MaxPool2d(Module):
 
     def forward(self, x):
         self.x_shape = x.shape
-        cols, shape = _columns(x, self.kernel_size, self.stride)
-        self.argmax = cols.argmax(axis=1)[:, None]           # (N*C, 1, L); argmax keeps the first tie
+        cols = _columns(x, self.kernel_size, self.stride)
+        self.argmax = cols.argmax(axis=0)[None]          # (1, windows); argmax keeps the first tie
         self.cols_shape = cols.shape
-        return np.take_along_axis(cols, self.argmax, axis=1).reshape(shape)
+        out = np.take_along_axis(cols, self.argmax, axis=0)[0]
+        return _to_image(out, x.shape, self.kernel_size, self.stride)
 
     def backward(self, dout):
         dcols = np.zeros(self.cols_shape, dtype=dout.dtype)
-        np.put_along_axis(dcols, self.argmax, dout.reshape(self.argmax.shape), axis=1)
+        np.put_along_axis(dcols, self.argmax, dout.transpose(2, 3, 0, 1).reshape(1, -1), axis=0)
         return _fold(dcols, self.x_shape, self.kernel_size, self.stride)
 
 
@@ -72,7 +79,7 @@ class AvgPool2d(Module):
         return avg_pool2d(x, self.kernel_size, self.stride)
 
     def backward(self, dout):
-        n, c, out_h, out_w = dout.shape
         k2 = self.kernel_size ** 2
-        dcols = np.broadcast_to(dout.reshape(n * c, 1, out_h * out_w) / k2, (n * c, k2, out_h * out_w))
-        return _fold(dcols, self.x_shape, self.kernel_size, self.stride)
+        per_window = dout.transpose(2, 3, 0, 1).reshape(1, -1) / k2   # im2col's column order
+        return _fold(np.broadcast_to(per_window, (k2, per_window.shape[1])), self.x_shape,
+                     self.kernel_size, self.stride)
