@@ -1,9 +1,10 @@
 """How much time grading adds, and how long a class takes.
 
 1. Overhead per notebook: the grader's wall time for a notebook (`grade_notebook`: fresh
-   sandboxed kernel, cells, harness, judging) minus the notebook's own run time (the
-   same notebook executed top to bottom by nbclient in a fresh kernel, check cells
-   included, as `jupyter nbconvert --execute` would). Median of --runs runs each.
+   sandboxed kernel, cells, harness, judging) minus the notebook's own run time, measured
+   two ways: executed top to bottom by nbclient in a fresh kernel, check cells included (as
+   `jupyter nbconvert --execute` would), and the same in the grader's own kind of kernel
+   (same sandbox and thread settings). Median of --runs runs each.
 2. A batch: --batch copies of the chapter's notebooks (a third solutions, a third the
    shipped exercises, a third a solution with one bug) graded by `d2lite gradebook`
    with --jobs workers, timed end to end.
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from d2lite import cli
+from d2lite.grading.kernel import Kernel
 from d2lite.grading.submission import grade_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,18 +40,30 @@ def own_run_time(path):
     return time.perf_counter() - start
 
 
+def own_run_in_sandbox(path):
+    """Seconds to start the grader's kind of kernel and run every code cell in it, check cells included."""
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    start = time.perf_counter()
+    with Kernel(memory_mb=4096) as kernel:
+        for source in cells:
+            kernel.execute(source, timeout=600)
+    return time.perf_counter() - start
+
+
 def overhead(path, runs):
-    own, graded, parts = [], [], []
+    own, same, graded, parts = [], [], [], []
     for _ in range(runs):
         own.append(own_run_time(path))
+        same.append(own_run_in_sandbox(path))
         start = time.perf_counter()
         sub = grade_notebook(path)
         graded.append(time.perf_counter() - start)
         parts.append(sub.seconds)
     median = {k: statistics.median(p[k] for p in parts) for k in ("kernel", "cells", "grading")}
-    return {"notebook": str(path.relative_to(ROOT)), "own_s": statistics.median(own),
-            "graded_s": statistics.median(graded), "overhead_s": statistics.median(graded) - statistics.median(own),
-            "grader_breakdown_s": median, "earned": sub.earned, "points": sub.points}
+    g, own, same = statistics.median(graded), statistics.median(own), statistics.median(same)
+    return {"notebook": str(path.relative_to(ROOT)), "own_s": own, "own_sandbox_s": same, "graded_s": g,
+            "overhead_s": g - own, "overhead_sandbox_s": g - same, "grader_breakdown_s": median,
+            "earned": sub.earned, "points": sub.points}
 
 
 def _one_bug(folder):
@@ -90,8 +104,9 @@ def main():
     for name in ("solutions", "exercises"):
         r = overhead(ROOT / name / f"{CHAPTER}.ipynb", args.runs)
         parts = r["grader_breakdown_s"]
-        print(f"{r['notebook']}: own run {r['own_s']:.2f} s, graded {r['graded_s']:.2f} s, "
-              f"grader overhead {r['overhead_s']:+.2f} s ({r['earned']:g}/{r['points']:g} points); "
+        print(f"{r['notebook']} ({r['earned']:g}/{r['points']:g} points): graded {r['graded_s']:.2f} s; "
+              f"own run {r['own_s']:.2f} s with nbclient (overhead {r['overhead_s']:+.2f} s), "
+              f"{r['own_sandbox_s']:.2f} s in the grader's kernel (overhead {r['overhead_sandbox_s']:+.2f} s); "
               f"grader: kernel {parts['kernel']:.2f} s, cells {parts['cells']:.2f} s, "
               f"harness+judging {parts['grading']:.2f} s")
     b = batch(args.batch, args.jobs)

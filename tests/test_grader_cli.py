@@ -1,4 +1,5 @@
-"""`d2lite grade`: a score table for a learner, JSON for machines, exit status 0 only when all pass."""
+"""`d2lite grade`: a score table for a learner, JSON for machines, exit status 0 only when all pass;
+and `scoreboard()` in a notebook."""
 import json
 import subprocess
 import sys
@@ -6,6 +7,7 @@ import sys
 import pytest
 
 from d2lite import cli
+from d2lite.grading.kernel import Kernel
 from grading_corpus import CHAPTER, POINTS, ROOT, solutions, write
 
 
@@ -48,3 +50,14 @@ def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main([command, "--help"])
     assert exit_.value.code == 0 and "usage: d2lite " + command in capsys.readouterr().out
+
+
+def test_scoreboard_in_a_notebook_is_an_html_table_with_a_text_twin():
+    with Kernel(memory_mb=4096) as kernel:
+        kernel.execute("from d2lite.grading import check, scoreboard\n"
+                       "check('1.1', lambda x, W, b: x @ W + b, quiet=True)", timeout=60)
+        run = kernel.execute("scoreboard()", timeout=60, keep=lambda data: "text/html" in data)
+    assert run.status == "ok" and len(run.displays) == 1
+    shown = run.displays[0]
+    assert "<table>" in shown["text/html"] and "<b>pass</b>" in shown["text/html"]
+    assert shown["text/plain"].startswith(f"Scoreboard · {CHAPTER}\nexercise") and "not checked" in shown["text/plain"]

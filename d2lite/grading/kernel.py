@@ -24,6 +24,7 @@ from d2lite.grading.sandbox import MEMORY_MB, SANDBOX_DIR
 
 KERNEL_NAME = "d2lite-sandbox"
 MAX_MESSAGE_BYTES = 128 << 20
+MAX_DISPLAYS = 4  # kept per execution, whatever the kernel sends
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -36,7 +37,7 @@ class Execution:
     """How running one piece of code went."""
     status: str                                   # "ok", "error", "timeout" or "died"
     error: str = ""                               # "NameError: name 'np' is not defined" when status is "error"
-    displays: list = field(default_factory=list)  # the data dicts of display_data messages it sent
+    displays: list = field(default_factory=list)  # data dicts of the display_data messages asked for
 
 
 def _kernel_specs(folder):
@@ -100,20 +101,23 @@ class Kernel:
     def alive(self):
         return self.manager is not None and self.manager.is_alive()
 
-    def execute(self, code, timeout, store_history=True):
-        """Run `code`; give up after `timeout` seconds (interrupting it, or killing the kernel if that fails)."""
+    def execute(self, code, timeout, store_history=True, keep=None):
+        """Run `code`; give up after `timeout` seconds (interrupting it, or killing the kernel if that fails).
+
+        The data of the first few displays for which `keep(data)` is true are kept in the Execution.
+        """
         if not self.alive:
             return Execution("died")
         msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False)
-        outcome = self._collect(msg_id, time.monotonic() + timeout)
+        outcome = self._collect(msg_id, time.monotonic() + timeout, keep)
         if outcome.status == "timeout":
             self.manager.interrupt_kernel()
-            if self._collect(msg_id, time.monotonic() + 3).status == "timeout":
+            if self._collect(msg_id, time.monotonic() + 3, None).status == "timeout":
                 self.manager.shutdown_kernel(now=True)  # it ignored the interrupt: stop it for good
                 self.killed = True
         return outcome
 
-    def _collect(self, msg_id, deadline):
+    def _collect(self, msg_id, deadline, keep):
         """Read the kernel's messages about `msg_id` until it is idle, dead or out of time."""
         outcome = Execution("ok")
         while True:
@@ -132,8 +136,8 @@ class Kernel:
             if kind == "error":
                 outcome.status = "error"
                 outcome.error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".strip().rstrip(":")
-            elif kind == "display_data":
-                outcome.displays.append(content.get("data", {}))
+            elif kind == "display_data" and keep and len(outcome.displays) < MAX_DISPLAYS and keep(content["data"]):
+                outcome.displays.append(content["data"])
             elif kind == "status" and content.get("execution_state") == "idle":
                 return outcome
 

@@ -8,7 +8,7 @@ import html
 
 from d2lite.grading.exercise import exercises_of, get_exercise
 
-_SESSION = {}  # exercise id -> the latest ExerciseResult of check() in this kernel
+_SESSION = {}  # exercise id -> the latest ExerciseResult of check() in this kernel, the latest checked last
 NOT_CHECKED = "not checked"
 _COLORS = {"pass": "#1a7f37", "partial": "#9a6700", "todo": "#57606a", NOT_CHECKED: "#57606a"}
 _HEADER = ("exercise", "title", "points", "status", "feedback")
@@ -16,6 +16,7 @@ _HEADER = ("exercise", "title", "points", "status", "feedback")
 
 def record(result):
     """Remember the latest result of each exercise checked in this session (check() calls this)."""
+    _SESSION.pop(result.id, None)
     _SESSION[result.id] = result
 
 
@@ -55,19 +56,18 @@ def render(table, fmt="text", width=90):
         return "\n".join(lines + [f"| | **total** | **{_total(table)}** | | |"])
     cells = [list(_HEADER)] + [_cells(r, width) for r in table] + [["", "total", _total(table), "", ""]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(_HEADER) - 1)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in cells).rstrip()
+    return "\n".join(("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1]).rstrip() for row in cells)
 
 
 def scoreboard(chapter=None):
-    """Show the score table of `chapter` (default: the chapter of the exercises checked so far in this kernel)."""
+    """Show the score table of `chapter` (default: the chapter of the exercise checked last in this kernel)."""
     from d2lite.grading.report import display_both
 
     if chapter is None:
-        checked = sorted({get_exercise(i).chapter for i in _SESSION})
-        if not checked:
+        if not _SESSION:
             print("No exercise checked yet in this session: run a check(...) cell first.")
             return
-        chapter = checked[-1]
+        chapter = get_exercise(list(_SESSION)[-1]).chapter
     exercises = exercises_of(chapter)
     table = rows([r for i, r in _SESSION.items() if get_exercise(i).chapter == chapter], exercises)
     title = f"Scoreboard · {chapter}"

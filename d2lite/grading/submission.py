@@ -178,13 +178,19 @@ def _harness_code(secret, request):
     return f"__import__('d2lite.grading.harness', fromlist=['respond']).respond({secret!r}, {request!r})"
 
 
-def _the_reply(run, secret):
+def _genuine(secret):
+    """The `keep` test for Kernel.execute: is a display's data a reply carrying `secret`?"""
+    def is_reply(data):
+        reply = data.get(REPLY_MIME)
+        return isinstance(reply, dict) and hmac.compare_digest(str(reply.get("secret", "")).encode(), secret.encode())
+    return is_reply
+
+
+def _the_reply(run):
     """(the harness's reply, "") or (None, why there is none)."""
-    replies = [d[REPLY_MIME] for d in run.displays if isinstance(d.get(REPLY_MIME), dict)]
-    genuine = [r for r in replies if hmac.compare_digest(str(r.get("secret", "")).encode(), secret.encode())]
-    if len(genuine) == 1 and run.status != "timeout":
-        return genuine[0], ""
-    if len(genuine) > 1:
+    if len(run.displays) == 1 and run.status != "timeout":
+        return run.displays[0][REPLY_MIME], ""
+    if len(run.displays) > 1:
         return None, "the kernel answered more than once (was the grader tampered with?)"
     return None, {"timeout": "the call did not stop at its time limit and was interrupted",
                   "died": "the kernel died while this was being graded (os._exit, a crash or out of memory?)",
@@ -220,8 +226,8 @@ def _grade_part(kernel, part, limits, problems):
     timeout = min(part.timeout, limits.call_timeout or part.timeout)
     secret = secrets.token_hex(16)  # made now, after the submission's own code has run
     run = kernel.execute(_harness_code(secret, request(part, cases, timeout)), timeout=len(cases) * timeout + 5,
-                         store_history=False)
-    reply, why = _the_reply(run, secret)
+                         store_history=False, keep=_genuine(secret))
+    reply, why = _the_reply(run)
     if reply is not None:
         try:
             return _judged(part, cases, reply)
