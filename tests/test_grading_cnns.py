@@ -220,6 +220,12 @@ def cnn_mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
+def cnn_sigmoids():
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.Sigmoid(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.Sigmoid(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(128, 96), nn.Sigmoid(), nn.Linear(96, 10))
+
+
 def cnn_too_big():
     return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 64, 64), nn.ReLU(),
                          nn.Linear(64, 10))
@@ -247,7 +253,7 @@ WRONG = {
             ((mp_ok, mpb_spread), "max_pool2d_backward"), ((mp_ok, mpb_last_tie), "ties")],
     "2.6": [((i2c_channel_last,), "channel first"), ((i2c_transposed,), "transposed"),
             ((i2c_no_pad,), "pad the image"), ((i2c_cols_by_column,), "row by row")],
-    "2.7": [((cnn_nine_classes,), "(2, 10)"), ((cnn_mlp,), "needs at least 0.97"),
+    "2.7": [((cnn_nine_classes,), "(2, 10)"), ((cnn_mlp,), "no convolution layer"), ((cnn_sigmoids,), "needs at least 0.97"),
             ((cnn_too_big,), "budget"), ((cnn_class_not_instance,), "instance"), ((cnn_rgb,), "raised")],
 }
 

@@ -282,6 +282,12 @@ EX_2_5 = Exercise("2.5", "Max pooling: forward and backward", [
 
 # 2.6 im2col -----------------------------------------------------------------------------------------
 
+def im2col(x, kh, kw, stride, padding):
+    """The library's im2col in PyTorch's `unfold` layout, (N, C*kh*kw, out_h*out_w), the one the exercise asks for."""
+    cols = scratch.im2col(x, kh, kw, stride, padding)   # (C*kh*kw, out_h*out_w*N), batch last
+    return cols.reshape(cols.shape[0], -1, len(x)).transpose(2, 0, 1)
+
+
 def _im2col_cases():
     r = _rng(27)
     return [
@@ -293,24 +299,24 @@ def _im2col_cases():
 
 
 def _i2c_channel_last(x, kh, kw, stride, padding):
-    cols = scratch.im2col(x, kh, kw, stride, padding)
+    cols = im2col(x, kh, kw, stride, padding)
     n, c = x.shape[:2]
     return cols.reshape(n, c, kh * kw, -1).transpose(0, 2, 1, 3).reshape(cols.shape)
 
 
 def _i2c_columns_transposed(x, kh, kw, stride, padding):
-    cols = scratch.im2col(x, kh, kw, stride, padding)
+    cols = im2col(x, kh, kw, stride, padding)
     out_h = scratch.conv_output_size(x.shape[2], kh, stride, padding)
     out_w = scratch.conv_output_size(x.shape[3], kw, stride, padding)
     return cols.reshape(*cols.shape[:2], out_h, out_w).transpose(0, 1, 3, 2).reshape(cols.shape)
 
 
 def _i2c_no_padding(x, kh, kw, stride, padding):
-    return scratch.im2col(x, kh, kw, stride, 0)
+    return im2col(x, kh, kw, stride, 0)
 
 
 EX_2_6 = Exercise("2.6", "im2col: windows as columns", [Part(
-    "im2col", scratch.im2col, _im2col_cases, points=2,
+    "im2col", im2col, _im2col_cases, points=2,
     mistakes=[
         Mistake(_i2c_channel_last, "order the rows channel first: row index = c·kh·kw + a·kw + b."),
         Mistake(_i2c_columns_transposed, "order the columns row by row: column index = i·out_w + j."),
@@ -327,7 +333,10 @@ LEARNING_RATE = 1e-2
 
 
 def train_and_score(build):
-    """Build the reader's model, train it with a fixed recipe on the digits (CPU, seeded); (accuracy, parameters)."""
+    """Build the reader's model, train it with a fixed recipe on the digits (CPU, seeded).
+
+    Returns (test accuracy, number of parameters, number of convolution layers).
+    """
     import torch
 
     threads = torch.get_num_threads()
@@ -356,35 +365,34 @@ def _train_and_score(build):
         raise ValueError(f"the model maps a batch of shape (2, 1, 8, 8) to shape {tuple(probe.shape)}; "
                          "it must give (2, 10): one logit per digit")
     n_params = sum(p.numel() for p in model.parameters())
+    n_conv = sum("Conv" in type(m).__name__ for m in model.modules())
     train, test = to_loaders(load_digits(images=True), batch_size=64, seed=0)
     trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=LEARNING_RATE), torch.nn.CrossEntropyLoss(),
                       device="cpu", live=False, progress=False)
     trainer.fit(train, EPOCHS)
-    return trainer.evaluate(test)[1], n_params
-
-
-def _reference_cnn():
-    from d2lite.torch import lenet
-
-    return lenet(device="cpu")
+    return trainer.evaluate(test)[1], n_params, n_conv
 
 
 def _judge_cnn(got, expected):
     try:
-        accuracy, n_params = (float(v) for v in got)
+        accuracy, n_params, n_conv = (float(v) for v in got)
     except (TypeError, ValueError):
-        return f"the training driver returned {got!r:.60}; expected (accuracy, parameter count)."
+        return f"the training driver returned {got!r:.60}; expected (accuracy, parameters, convolutions)."
+    if n_conv == 0:
+        return ("your model has no convolution layer: this exercise asks for a CNN "
+                "(nn.Conv2d or d2lite.torch.Conv2d, with pooling and a fully connected head).")
     if n_params > MAX_PARAMETERS:
         return (f"your model has {n_params:,.0f} parameters; the budget is {MAX_PARAMETERS:,}. "
                 "Convolutions share their weights: use fewer or narrower fully connected layers.")
     if accuracy < MIN_ACCURACY:
         return (f"test accuracy {accuracy:.3f} after {EPOCHS} epochs; it needs at least {MIN_ACCURACY}. "
-                "Use convolutions with ReLU between them, and no softmax in the model (the loss applies it).")
+                "Put ReLU between the layers (sigmoids saturate and train slowly), and no softmax in the model "
+                "(the loss applies it).")
     return None
 
 
 EX_2_7 = Exercise("2.7", "A CNN in PyTorch within a budget", [Part(
-    "build_cnn", _reference_cnn, lambda: [Case(f"{EPOCHS} epochs of Adam on the digits", ())], points=3,
+    "build_cnn", None, lambda: [Case(f"{EPOCHS} epochs of Adam on the digits", ())], points=3,
     driver=train_and_score, judge=_judge_cnn, timeout=180.0)])
 
 register(CHAPTER, EX_2_1, EX_2_2, EX_2_3, EX_2_4, EX_2_5, EX_2_6, EX_2_7)

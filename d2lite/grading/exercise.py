@@ -32,7 +32,7 @@ class Mistake:
 @dataclass
 class Part:
     func: str                      # the name of the reader's function
-    reference: Callable
+    reference: Optional[Callable]   # same signature as the reader's; None when `judge` needs no expected output
     cases: Callable[[], list]      # builds the cases (deterministic: seeded inside)
     points: float = 1.0
     mistakes: list = field(default_factory=list)
