@@ -4,7 +4,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from d2lite.grading import exercises_of
 from d2lite.grading.notebooks import STUB, strip_solutions, sync_exercises

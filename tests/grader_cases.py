@@ -1,0 +1,22 @@
+"""Shared assertions for the tests that prove a chapter's grader: right answers pass, wrong ones are told why."""
+import pytest
+
+from d2lite.grading import ExerciseFailed, check, get_exercise
+
+
+def wrong_params(wrong):
+    """pytest parameters (exercise id, functions, expected feedback fragment) from {id: [(funcs, fragment)]}."""
+    return pytest.mark.parametrize(
+        "exercise_id,funcs,fragment", [(k, f, frag) for k, items in wrong.items() for f, frag in items],
+        ids=lambda v: v if isinstance(v, str) else None)
+
+
+def assert_accepted(exercise_id, funcs):
+    result = check(exercise_id, *funcs, quiet=True)
+    assert result.passed and result.earned == get_exercise(exercise_id).points
+
+
+def assert_rejected(exercise_id, funcs, fragment):
+    with pytest.raises(ExerciseFailed) as info:
+        check(exercise_id, *funcs, quiet=True)
+    assert fragment.lower() in str(info.value).lower(), str(info.value)
