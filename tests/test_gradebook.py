@@ -96,7 +96,7 @@ def corpus(outside):
         "fake_outputs": _claimed_outputs(stubs()),
         "patched_d2lite": insert_after(replace(solutions(), "def linear_forward", WRONG_FORWARD), "import numpy", _patches()),
         "borrowed": replace(solutions(), "def linear_forward",
-                            "from d2lite.grading.fundamentals import linear_forward\n"),
+                            "from d2lite.exercises.fundamentals import linear_forward\n"),
     }
 
 

@@ -7,6 +7,8 @@ copies, and the two results are compared. Known wrong implementations
 (`Mistake`s) run the same way; when the reader's output matches one of them,
 its hint says what probably went wrong.
 """
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -102,4 +104,7 @@ def _id_key(exercise_id):
 
 
 def _load_all():
-    from d2lite.grading import cnns, fundamentals  # noqa: F401  (each registers its exercises on import)
+    """Import every chapter module of the bank, d2lite.exercises (each registers its exercises)."""
+    import d2lite.exercises as bank
+    for module in pkgutil.iter_modules(bank.__path__):
+        importlib.import_module(f"{bank.__name__}.{module.name}")

@@ -32,7 +32,8 @@ from d2lite.grading.runner import (NOT_GRADED, Attempt, CaseResult, ExerciseResu
 MAX_NOTEBOOK_BYTES = 50 << 20
 _CHECK_ID = re.compile(r"""\bcheck\(\s*["'](\d+)\.(\d+)["']""")
 _PUBLIC = {"check", "scoreboard", "ExerciseFailed"}
-_GRADING_REF = re.compile(r"d2lite\.grading\.(\w+)|from\s+d2lite\.grading\s+import\s+(\([^)]*\)|[^\n]+)")
+_GRADING_REF = re.compile(r"d2lite\.(?:grading|exercises)\.(\w+)"
+                          r"|from\s+d2lite\.(?:grading|exercises)\s+import\s+(\([^)]*\)|[^\n]+)")
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _only_checks(source):
 
 
 def _internals_used(sources):
-    """Names from d2lite.grading that the code uses beyond the public ones (a heuristic for review)."""
+    """Names from d2lite.grading or the exercise bank that the code uses beyond the public ones (for review)."""
     names = set()
     for attribute, imported in _GRADING_REF.findall("\n".join(sources)):
         names.update([attribute] if attribute else [n.split()[0] for n in imported.strip("()").split(",") if n.strip()])
