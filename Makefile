@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test exercises clean
+.PHONY: setup lab test exercises clean run-notebooks
 setup: $(BIN)/.d2lite-installed
 
 $(BIN)/.d2lite-installed: pyproject.toml
@@ -35,3 +35,10 @@ exercises: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Re-run notebooks in place, each in a fresh kernel, storing text progress bars (static viewers
+# such as GitHub show tqdm widgets as empty "0%" bars):  make run-notebooks NB="chapters/03_sequences/*.ipynb"
+NB ?=
+run-notebooks: setup
+	D2LITE_PROGRESS=text $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=900 $(NB)

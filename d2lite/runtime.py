@@ -1,10 +1,13 @@
-"""Where computation runs (`device`) and how it is made repeatable (`seed`)."""
+"""Where computation runs (`device`, `limit_threads`), how it is made repeatable (`seed`), and progress bars."""
+import io
 import os
 import random
 
 import numpy as np
+from tqdm.std import tqdm as std_tqdm
 
 DEVICE_ENV = "D2LITE_DEVICE"
+PROGRESS_ENV = "D2LITE_PROGRESS"
 
 
 def device():
@@ -46,3 +49,45 @@ def seed(n=0):
     else:
         torch.manual_seed(n)  # seeds every CUDA device as well
     return np.random.default_rng(n)
+
+
+def limit_threads(n=1):
+    """Run PyTorch and NumPy's BLAS on `n` threads; returns threadpoolctl's limiter (`.restore_original_limits()` undoes the BLAS part).
+
+    The book's models are small: on a shared or 2-core machine, one thread per matrix
+    product is often several times faster than many threads fighting for the cores.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(n)
+    return threadpool_limits(n)
+
+
+def progress(iterable=None, **kwargs):
+    """A tqdm progress bar: a widget in a live notebook, a bar in a terminal.
+
+    With D2LITE_PROGRESS=text (how the committed notebooks are executed) it prints
+    only the finished bar as one line of text, which every static viewer shows,
+    instead of a widget that they render as an empty "0%" bar.
+    """
+    if os.environ.get(PROGRESS_ENV, "").strip() == "text":
+        return _FinalLineBar(iterable, **kwargs)
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)
+
+
+class _FinalLineBar(std_tqdm):
+    """Draws nowhere while running; prints its final state as one line when closed."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["file"] = io.StringIO()
+        super().__init__(*args, **kwargs)
+
+    def close(self):
+        if self.disable:
+            return
+        line = str(self)
+        super().close()
+        print(line, flush=True)

@@ -3,10 +3,10 @@ import os
 import tempfile
 
 import torch
-from tqdm.auto import tqdm
 
 from d2lite.plotting import LivePlot
 from d2lite.runtime import device as default_device
+from d2lite.runtime import progress
 
 
 def accuracy(logits, labels):
@@ -80,7 +80,7 @@ class Trainer:
         history = {"epoch": [], "train_loss": [], "train_acc": []}
         if test_loader is not None:
             history.update(test_loss=[], test_acc=[])
-        bar = tqdm(total=epochs * len(train_loader), desc="training", unit="batch", disable=not self.progress)
+        bar = progress(total=epochs * len(train_loader), desc="training", unit="batch", disable=not self.progress)
         for epoch in range(1, epochs + 1):
             bar.set_description(f"epoch {epoch}/{epochs}")
             metrics = dict(zip(("train_loss", "train_acc"), self.train_epoch(train_loader, bar)))

@@ -34,3 +34,30 @@ def test_seed_makes_every_generator_repeat():
     assert draw() == draw()
     d2lite.seed(124)
     assert draw() != (random.random(), np.random.rand(), torch.rand(1).item(), 0.0)
+
+
+def test_text_progress_prints_one_final_line(monkeypatch, capsys):
+    from d2lite.runtime import progress
+
+    monkeypatch.setenv("D2LITE_PROGRESS", "text")
+    for _ in progress(range(4), desc="epochs"):
+        pass
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\r" not in out
+    assert out.startswith("epochs: 100%") and "4/4" in out
+
+
+def test_limit_threads_sets_torch_and_blas():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from d2lite.runtime import limit_threads
+
+    before = torch.get_num_threads()
+    limiter = limit_threads(1)
+    try:
+        assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    finally:
+        limiter.restore_original_limits()
+        torch.set_num_threads(before)
