@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from d2lite.grading import get_exercise, grade_exercise
-from grader_cases import assert_accepted, assert_rejected, wrong_params
+from grader_cases import assert_accepted, assert_rejected, cached_by_shape, wrong_params
 
 
 # ---- 2.1 output size ---------------------------------------------------------------------------
@@ -32,63 +32,103 @@ def size_ceil(size, kernel, stride, padding):
     return int(np.ceil((size + 2 * padding - kernel) / stride)) + 1
 
 
-# ---- 2.2 one channel ---------------------------------------------------------------------------
-def corr_ok(x, k):
+def size_round(size, kernel, stride, padding):
+    return round((size + 2 * padding - kernel) / stride) + 1
+
+
+def size_float(size, kernel, stride, padding):
+    return np.floor((size + 2 * padding - kernel) / stride) + 1
+
+
+# ---- 2.2 one channel, stride and dilation -----------------------------------------------------
+def corr_ok(x, k, stride, dilation):
     kh, kw = k.shape
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw))
-    return np.einsum("ijab,ab->ij", windows, k)
+    span_h, span_w = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
+    windows = np.lib.stride_tricks.sliding_window_view(x, (span_h, span_w))[::stride, ::stride]
+    return np.einsum("ijab,ab->ij", windows[:, :, ::dilation, ::dilation], k)
 
 
-def corr_flipped(x, k):
-    return corr_ok(x, np.flip(k))
-
-
-def corr_short(x, k):
+def corr_loops(x, k, stride, dilation, flip=False, use_dilation=True, use_stride=True, extent=None):
+    """A loop version a reader writes; the keyword arguments make the usual slips."""
     kh, kw = k.shape
-    out = np.zeros((x.shape[0] - kh, x.shape[1] - kw))
+    d = dilation if use_dilation else 1
+    s = stride if use_stride else 1
+    span_h, span_w = extent(kh, d) if extent else d * (kh - 1) + 1, extent(kw, d) if extent else d * (kw - 1) + 1
+    out = np.zeros(((x.shape[0] - span_h) // s + 1, (x.shape[1] - span_w) // s + 1))
+    kk = k[::-1, ::-1] if flip else k
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = (x[i:i + kh, j:j + kw] * k).sum()
+            out[i, j] = sum(x[i * s + a * d, j * s + b * d] * kk[a, b] for a in range(kh) for b in range(kw))
     return out
 
 
-def corr_swapped(x, k):
-    kh, kw = k.shape
-    out = np.zeros((x.shape[0] - kh + 1, x.shape[1] - kw + 1))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] = sum(x[i + b, j + a] * k[a, b] for a in range(kh) for b in range(kw)
-                            if i + b < x.shape[0] and j + a < x.shape[1])
-    return out
+def corr_flipped(x, k, stride, dilation):
+    return corr_loops(x, k, stride, dilation, flip=True)
 
 
-def corr_full_sum(x, k):
-    return np.array(np.sum(corr_ok(x, k)))
+def corr_no_dilation(x, k, stride, dilation):
+    return corr_loops(x, k, stride, dilation, use_dilation=False)
 
 
-# ---- 2.3 conv2d --------------------------------------------------------------------------------
-def conv_ok(x, weight, bias, stride, padding):
+def corr_no_stride(x, k, stride, dilation):
+    return corr_loops(x, k, stride, dilation, use_stride=False)
+
+
+def corr_extent_dk(x, k, stride, dilation):
+    return corr_loops(x, k, stride, dilation, extent=lambda n, d: d * n)
+
+
+def corr_square(x, k, stride, dilation):
+    """Assumes a square kernel: uses kh for both directions."""
+    kh = k.shape[0]
+    return corr_loops(x, k[:, :1].repeat(kh, axis=1) if k.shape[1] != kh else k, stride, dilation)
+
+
+# ---- 2.3 grouped conv2d ------------------------------------------------------------------------
+def conv_ok(x, weight, bias, stride, padding, groups):
     xt = torch.from_numpy(x)
     return torch.nn.functional.conv2d(xt, torch.from_numpy(weight), torch.from_numpy(bias),
-                                      stride=stride, padding=padding).numpy()
+                                      stride=stride, padding=padding, groups=groups).numpy()
 
 
-def conv_flipped(x, weight, bias, stride, padding):
-    return conv_ok(x, weight[:, :, ::-1, ::-1].copy(), bias, stride, padding)
+def conv_flipped(x, weight, bias, stride, padding, groups):
+    return conv_ok(x, weight[:, :, ::-1, ::-1].copy(), bias, stride, padding, groups)
 
 
-def conv_no_bias(x, weight, bias, stride, padding):
-    return conv_ok(x, weight, np.zeros_like(bias), stride, padding)
+def conv_no_bias(x, weight, bias, stride, padding, groups):
+    return conv_ok(x, weight, np.zeros_like(bias), stride, padding, groups)
 
 
-def conv_stride_after(x, weight, bias, stride, padding):
-    full = conv_ok(x, weight, bias, 1, padding)
-    return full[:, :, ::stride, ::stride][:, :, :-1 or None, :-1 or None] if stride > 1 else full
-
-
-def conv_pad_once(x, weight, bias, stride, padding):
+def conv_pad_once(x, weight, bias, stride, padding, groups):
     xp = np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0)))
-    return conv_ok(xp, weight, bias, stride, 0)
+    return conv_ok(xp, weight, bias, stride, 0, groups)
+
+
+def conv_group_by_modulo(x, weight, bias, stride, padding, groups):
+    """Output channel o reads the input channels of group o % groups."""
+    per_in = x.shape[1] // groups
+    outs = []
+    for o in range(weight.shape[0]):
+        g = o % groups
+        outs.append(conv_ok(x[:, g * per_in:(g + 1) * per_in], weight[o:o + 1], bias[o:o + 1], stride, padding, 1))
+    return np.concatenate(outs, axis=1)
+
+
+def conv_square_kernel(x, weight, bias, stride, padding, groups):
+    """Loops written for k×k kernels: kw taken to be kh."""
+    n, c_in, h, w = x.shape
+    c_out, per_in, k, _ = weight.shape
+    per_out = c_out // groups
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    out = np.zeros((n, c_out, oh, ow))
+    for o in range(c_out):
+        g = o // per_out
+        for i in range(oh):
+            for j in range(ow):
+                win = xp[:, g * per_in:(g + 1) * per_in, i * stride:i * stride + k, j * stride:j * stride + k]
+                out[:, o, i, j] = (win * weight[o, :, :, :k]).sum(axis=(1, 2, 3)) + bias[o]
+    return out
 
 
 # ---- 2.4 conv backward -------------------------------------------------------------------------
@@ -123,6 +163,20 @@ def cb_dw_mean(x, weight, dout, stride, padding):
     return dx, dw / len(x), db
 
 
+def cb_square(x, weight, dout, stride, padding):
+    """Loops written for k×k kernels and square images."""
+    k = weight.shape[2]
+    side = x.shape[2]
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(weight)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            win = (slice(None), slice(None), slice(i * stride, i * stride + k), slice(j * stride, j * stride + k))
+            dw[:, :, :k, :k] += np.einsum("no,ncab->ocab", dout[:, :, i, j], xp[win][:, :, :k, :k])
+            dxp[win][:, :, :k, :k] += np.einsum("no,ocab->ncab", dout[:, :, i, j], weight[:, :, :k, :k])
+    return dxp[:, :, padding:padding + side, padding:padding + side], dw, dout.sum(axis=(0, 2, 3))
+
+
 def cb_flip_dw(x, weight, dout, stride, padding):
     dx, dw, db = cb_ok(x, weight, dout, stride, padding)
     return dx, dw[:, :, ::-1, ::-1], db
@@ -149,6 +203,20 @@ def mp_min(x, k):
 
 def mp_padded(x, k):
     return torch.nn.functional.max_pool2d(torch.from_numpy(x), k, ceil_mode=True).numpy()
+
+
+def mp_square(x, k):
+    n, c, h, _ = x.shape
+    m = h // k
+    return x[:, :, :m * k, :m * k].reshape(n, c, m, k, m, k).max(axis=(3, 5))
+
+
+def mpb_square(x, k, dout):
+    """Crops both axes to the height's multiple of k, as if every image were square."""
+    side = x.shape[2] // k * k
+    dx = np.zeros_like(x)
+    dx[:, :, :side, :side] = mpb_ok(x[:, :, :side, :side].copy(), k, dout[:, :, :side // k, :side // k].copy())
+    return dx
 
 
 def mpb_all_ties(x, k, dout):
@@ -179,6 +247,17 @@ def mpb_last_tie(x, k, dout):
 
 
 # ---- 2.6 im2col --------------------------------------------------------------------------------
+def i2c_batch_last(x, kh, kw, stride, padding):
+    from d2lite import scratch
+
+    return scratch.im2col(x, kh, kw, stride, padding)
+
+
+def i2c_batch_last_reshaped(x, kh, kw, stride, padding):
+    cols = i2c_batch_last(x, kh, kw, stride, padding)
+    return cols.reshape(x.shape[0], cols.shape[0], -1)
+
+
 def i2c_ok(x, kh, kw, stride, padding):
     return torch.nn.functional.unfold(torch.from_numpy(x), (kh, kw), stride=stride, padding=padding).numpy()
 
@@ -242,18 +321,24 @@ def cnn_rgb():
 
 WRONG = {
     "2.1": [((size_one_pad,), "2·padding"), ((size_true_div,), "integer division"),
-            ((size_no_plus_one,), "add 1"), ((size_ceil,), "round down, not up")],
-    "2.2": [((corr_flipped,), "you flipped the kernel"), ((corr_short,), "off by one"),
-            ((corr_swapped,), "swapped"), ((corr_full_sum,), "single number")],
+            ((size_no_plus_one,), "add 1"), ((size_ceil,), "round down, not up"),
+            ((size_round,), "not to the nearest whole number"), ((size_float,), "a count must be an int")],
+    "2.2": [((corr_flipped,), "you flipped the kernel"), ((corr_no_dilation,), "the dilation is ignored"),
+            ((corr_no_stride,), "the stride is ignored"), ((corr_extent_dk,), "dilation·(k − 1) + 1"),
+            ((corr_square,), "2×3 kernel")],
     "2.3": [((conv_flipped,), "you flipped the kernel"), ((conv_no_bias,), "bias is missing"),
-            ((conv_stride_after,), "expected shape"), ((conv_pad_once,), "both sides")],
+            ((conv_pad_once,), "both sides"), ((conv_group_by_modulo,), "o // (C_out / groups)"),
+            ((conv_square_kernel,), "kernel 3×2")],
     "2.4": [((cb_db_mean,), "dbias"), ((cb_assign,), "add (+=)"), ((cb_dw_mean,), "dweight"),
-            ((cb_flip_dw,), "dweight")],
+            ((cb_flip_dw,), "dweight"), ((cb_square,), "5×6, kernel 3×2")],
     "2.5": [((mp_mean, mpb_ok), "average pooling"), ((mp_min, mpb_ok), "max_pool2d"),
             ((mp_padded, mpb_ok), "expected shape"), ((mp_ok, mpb_all_ties), "one of them only"),
-            ((mp_ok, mpb_spread), "max_pool2d_backward"), ((mp_ok, mpb_last_tie), "ties")],
+            ((mp_ok, mpb_spread), "max_pool2d_backward"), ((mp_ok, mpb_last_tie), "ties"),
+            ((mp_square, mpb_ok), "expected shape (2, 3, 2, 3)"), ((mp_ok, mpb_square), "4×6")],
     "2.6": [((i2c_channel_last,), "channel first"), ((i2c_transposed,), "transposed"),
-            ((i2c_no_pad,), "pad the image"), ((i2c_cols_by_column,), "row by row")],
+            ((i2c_no_pad,), "pad the image"), ((i2c_cols_by_column,), "row by row"),
+            ((i2c_batch_last,), "batch-last layout of d2lite.scratch.im2col"),
+            ((i2c_batch_last_reshaped,), "a reshape cannot move the batch axis")],
     "2.7": [((cnn_nine_classes,), "(2, 10)"), ((cnn_mlp,), "no convolution layer"), ((cnn_sigmoids,), "needs at least 0.97"),
             ((cnn_too_big,), "budget"), ((cnn_class_not_instance,), "instance"), ((cnn_rgb,), "raised")],
 }
@@ -275,6 +360,14 @@ def test_a_differently_written_correct_answer_passes(exercise_id):
 @wrong_params(WRONG)
 def test_wrong_answer_is_rejected_with_useful_feedback(exercise_id, funcs, fragment):
     assert_rejected(exercise_id, funcs, fragment)
+
+
+@pytest.mark.parametrize("exercise_id", ["2.2", "2.3", "2.4", "2.5", "2.6"])
+def test_repeated_shapes_with_other_values_defeat_a_cache(exercise_id):
+    exercise = get_exercise(exercise_id)
+    cached = {part.func: cached_by_shape(f) for part, f in zip(exercise.parts, CORRECT[exercise_id])}
+    failed = [c.name for p in grade_exercise(exercise, cached).parts for c in p.cases if not c.passed]
+    assert any("with other values" in name for name in failed), failed
 
 
 def test_max_pool_parts_are_credited_separately():

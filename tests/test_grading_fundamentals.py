@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from d2lite.grading import ExerciseFailed, check, get_exercise, grade_exercise
-from grader_cases import assert_accepted, assert_rejected, wrong_params
+from grader_cases import assert_accepted, assert_rejected, cached_by_shape, wrong_params
 
 # ---- 1.1 dense forward -------------------------------------------------------------------------
 
@@ -26,6 +26,17 @@ def lf_bias_per_row(x, W, b):
 
 def lf_int_cast(x, W, b):
     return (x @ W + b).astype(int)
+
+
+_SEEN = {}
+
+
+def lf_cached_by_shape(x, W, b):
+    """Remembers the first answer for each shape: the same shapes with other values must catch it."""
+    key = (x.shape, W.shape)
+    if key not in _SEEN:
+        _SEEN[key] = x @ W + b
+    return _SEEN[key]
 
 
 def lf_correct(x, W, b):
@@ -72,6 +83,10 @@ def sigmoid_sign(x):
 
 def sigmoid_list(x):
     return [1 / (1 + np.exp(-v)) if v > -500 else 0.0 for v in np.ravel(x)]
+
+
+def sigmoid_where(x):
+    return np.where(x >= 0, 1.0 / (1.0 + np.exp(-x)), np.exp(x) / (1.0 + np.exp(x)))
 
 
 def tanh_formula(x):
@@ -171,6 +186,15 @@ def ce_axis0(logits, labels):
     return -np.log(p[np.arange(n), labels]).mean(), g / n
 
 
+def ce_global_max(logits, labels):
+    z = logits - np.max(logits)
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    n = len(labels)
+    grad = np.exp(log_p)
+    grad[np.arange(n), labels] -= 1
+    return -np.mean(log_p[np.arange(n), labels]), grad / n
+
+
 def ce_mutates(logits, labels):
     logits -= logits.max(axis=1, keepdims=True)
     return ce_correct(logits, labels)
@@ -180,32 +204,49 @@ def ce_only_loss(logits, labels):
     return ce_correct(logits, labels)[0]
 
 
-# ---- 1.5 dense backward ------------------------------------------------------------------------
+# ---- 1.5 dense backward over any leading axes ---------------------------------------------------
 def lb_correct(x, W, dout):
-    dx = np.einsum("no,io->ni", dout, W)
-    dW = np.einsum("ni,no->io", x, dout)
-    db = np.ones(len(x)) @ dout
+    dx = np.einsum("...o,io->...i", dout, W)
+    dW = np.tensordot(x, dout, axes=(list(range(x.ndim - 1)), list(range(x.ndim - 1))))
+    db = dout.sum(axis=tuple(range(dout.ndim - 1)))
     return dx, dW, db
 
 
+def lb_chapter_2d(x, W, dout):
+    """The chapter's 2-D formulas copied as they are."""
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def lb_db_axis0(x, W, dout):
+    d_in, d_out = W.shape
+    return dout @ W.T, x.reshape(-1, d_in).T @ dout.reshape(-1, d_out), dout.sum(axis=0)
+
+
 def lb_db_mean(x, W, dout):
-    return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+    d_in, d_out = W.shape
+    return dout @ W.T, x.reshape(-1, d_in).T @ dout.reshape(-1, d_out), dout.reshape(-1, d_out).mean(axis=0)
 
 
 def lb_dx_no_T(x, W, dout):
-    return dout @ W, x.T @ dout, dout.sum(axis=0)
+    d_in, d_out = W.shape
+    return dout @ W, x.reshape(-1, d_in).T @ dout.reshape(-1, d_out), dout.reshape(-1, d_out).sum(axis=0)
 
 
-def lb_dW_T(x, W, dout):
-    return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+def lb_reshape_not_T(x, W, dout):
+    d_in, d_out = W.shape
+    return dout @ W.T, x.reshape(d_in, -1) @ dout.reshape(-1, d_out), dout.reshape(-1, d_out).sum(axis=0)
 
 
-def lb_db_axis1(x, W, dout):
-    return dout @ W.T, x.T @ dout, dout.sum(axis=1)
+def lb_batch_loop(x, W, dout):
+    """Sums x[n].T @ dout[n] over the first axis only: right for 2-D and 3-D, not for 4-D inputs."""
+    if x.ndim == 2:
+        return lb_correct(x, W, dout)
+    dW = sum(np.swapaxes(x[n], -1, -2) @ dout[n] for n in range(len(x)))
+    return dout @ W.T, dW, dout.reshape(-1, W.shape[1]).sum(axis=0)
 
 
 def lb_two_outputs(x, W, dout):
-    return dout @ W.T, x.T @ dout
+    return lb_correct(x, W, dout)[:2]
 
 
 # ---- 1.6 numerical gradient --------------------------------------------------------------------
@@ -238,6 +279,10 @@ def ng_divide_eps(f, x, eps):
     return ng_correct(f, x.copy(), eps) * 2
 
 
+def ng_fixed_eps(f, x, eps):
+    return ng_correct(f, x, 1e-6)
+
+
 def ng_no_restore(f, x, eps):
     g = np.zeros_like(x)
     for i in np.ndindex(*x.shape):
@@ -262,61 +307,90 @@ def ng_first_axis_only(f, x, eps):
     return g
 
 
-# ---- 1.7 training step -------------------------------------------------------------------------
-def ts_correct(model, X, y, lr):
+# ---- 1.7 training step with momentum -------------------------------------------------------------
+def _backward(model, X, y):
+    model.zero_grad()
+    loss, d = ce_correct(model.forward(X), y)
+    model.backward(d)
+    return loss
+
+
+def ts_correct(model, X, y, lr, beta, velocity):
     from d2lite import scratch
 
+    assert isinstance(model, scratch.Module)
     logits = model.forward(X)
     loss, dlogits = ce_correct(logits, y)
     for p in model.parameters():
         p.grad.fill(0.0)
     model.backward(dlogits)
-    for p in model.parameters():
-        p.data[...] = p.data - lr * p.grad
-    assert isinstance(model, scratch.Module)
+    for i, p in enumerate(model.parameters()):
+        velocity[i][...] = beta * velocity[i] + p.grad
+        p.data[...] = p.data - lr * velocity[i]
     return loss
 
 
-def ts_no_zero(model, X, y, lr):
-    loss, d = ce_correct(model.forward(X), y)
-    model.backward(d)
-    for p in model.parameters():
-        p.data -= lr * p.grad
+def ts_rebinds(model, X, y, lr, beta, velocity):
+    loss = _backward(model, X, y)
+    for p, v in zip(model.parameters(), velocity):
+        v = beta * v + p.grad
+        p.data -= lr * v
     return loss
 
 
-def ts_plus(model, X, y, lr):
-    model.zero_grad()
+def ts_no_zero(model, X, y, lr, beta, velocity):
     loss, d = ce_correct(model.forward(X), y)
     model.backward(d)
-    for p in model.parameters():
-        p.data += lr * p.grad
+    for p, v in zip(model.parameters(), velocity):
+        v *= beta
+        v += p.grad
+        p.data -= lr * v
     return loss
 
 
-def ts_no_lr(model, X, y, lr):
-    model.zero_grad()
-    loss, d = ce_correct(model.forward(X), y)
-    model.backward(d)
-    for p in model.parameters():
-        p.data -= p.grad
+def ts_fixed_lr(model, X, y, lr, beta, velocity):
+    loss = _backward(model, X, y)
+    for p, v in zip(model.parameters(), velocity):
+        v *= beta
+        v += p.grad
+        p.data -= 0.1 * v
     return loss
 
 
-def ts_no_update(model, X, y, lr):
-    model.zero_grad()
-    loss, d = ce_correct(model.forward(X), y)
-    model.backward(d)
+def ts_fixed_beta(model, X, y, lr, beta, velocity):
+    loss = _backward(model, X, y)
+    for p, v in zip(model.parameters(), velocity):
+        v *= 0.9
+        v += p.grad
+        p.data -= lr * v
+    return loss
+
+
+def ts_dampened(model, X, y, lr, beta, velocity):
+    loss = _backward(model, X, y)
+    for p, v in zip(model.parameters(), velocity):
+        v[...] = beta * v + (1 - beta) * p.grad
+        p.data -= lr * v
+    return loss
+
+
+def ts_plus(model, X, y, lr, beta, velocity):
+    loss = _backward(model, X, y)
+    for p, v in zip(model.parameters(), velocity):
+        v *= beta
+        v += p.grad
+        p.data += lr * v
     return loss
 
 
 WRONG = {
     "1.1": [((lf_no_bias,), "bias"), ((lf_transposed,), "W transposed"), ((lf_bias_per_row,), ""),
-            ((lf_int_cast,), "integers")],
+            ((lf_int_cast,), "integers"), ((lf_cached_by_shape,), "the first case's shapes with other values")],
     "1.2": [((relu_abs, sigmoid_ok, tanh_ok), "abs(x) is not ReLU"),
             ((relu_clip_top, sigmoid_ok, tanh_ok), "relu"),
             ((relu_inplace, sigmoid_ok, tanh_ok), "in place"),
-            ((relu_ok, sigmoid_naive, tanh_ok), "overflow"),
+            ((relu_ok, sigmoid_naive, tanh_ok), "the values are right, but computing them overflowed"),
+            ((relu_ok, sigmoid_where, tanh_ok), "np.where(condition, A, B) computes A and B for every entry"),
             ((relu_ok, sigmoid_sign, tanh_ok), "sign in the exponent"),
             ((relu_ok, sigmoid_list, tanh_ok), "list"),
             ((relu_ok, sigmoid_ok, tanh_formula), "overflow"),
@@ -332,13 +406,16 @@ WRONG = {
             ((relu_grad_ok, sigmoid_grad_ok, tanh_grad_input), "uses the input"),
             ((relu_grad_ok, sigmoid_grad_ok, tanh_grad_sign), "opposite sign")],
     "1.4": [((ce_naive,), "overflow"), ((ce_grad_not_averaged,), "1/N"), ((ce_sum,), "mean"),
-            ((ce_axis0,), "loss"), ((ce_mutates,), "in place"), ((ce_only_loss,), "tuple")],
-    "1.5": [((lb_db_mean,), "sum, not mean"), ((lb_dx_no_T,), "transpose of W"),
-            ((lb_dW_T,), "transposed"), ((lb_db_axis1,), "db"), ((lb_two_outputs,), "returned 2 values")],
+            ((ce_axis0,), "loss"), ((ce_mutates,), "in place"), ((ce_only_loss,), "tuple"),
+            ((ce_global_max,), "each row's own maximum")],
+    "1.5": [((lb_chapter_2d,), "sequences"), ((lb_db_axis0,), "not only axis 0"), ((lb_db_mean,), "sum, not mean"),
+            ((lb_dx_no_T,), "transpose of W"), ((lb_reshape_not_T,), "scrambles the entries"),
+            ((lb_batch_loop,), "dW"), ((lb_two_outputs,), "returned 2 values")],
     "1.6": [((ng_forward,), "central difference"), ((ng_divide_eps,), "2·eps"),
-            ((ng_no_restore,), "in place"), ((ng_first_axis_only,), "values differ")],
-    "1.7": [((ts_no_zero,), "zero_grad"), ((ts_plus,), "you added it"), ((ts_no_lr,), "loss 2"),
-            ((ts_no_update,), "loss 2")],
+            ((ng_no_restore,), "in place"), ((ng_first_axis_only,), "values differ"),
+            ((ng_fixed_eps,), "use the `eps` you are given")],
+    "1.7": [((ts_no_zero,), "zero_grad"), ((ts_plus,), "you added it"), ((ts_rebinds,), "plain SGD"),
+            ((ts_fixed_lr,), "lr 0.3"), ((ts_fixed_beta,), "beta 0.5"), ((ts_dampened,), "(1 − beta)")],
 }
 
 CORRECT = {
@@ -365,6 +442,14 @@ def test_a_differently_written_correct_answer_passes(exercise_id):
 @wrong_params(WRONG)
 def test_wrong_answer_is_rejected_with_useful_feedback(exercise_id, funcs, fragment):
     assert_rejected(exercise_id, funcs, fragment)
+
+
+@pytest.mark.parametrize("exercise_id", ["1.2", "1.3", "1.4", "1.5", "1.6"])
+def test_repeated_shapes_with_other_values_defeat_a_cache(exercise_id):
+    exercise = get_exercise(exercise_id)
+    cached = {part.func: cached_by_shape(f) for part, f in zip(exercise.parts, CORRECT[exercise_id])}
+    failed = [c.name for p in grade_exercise(exercise, cached).parts for c in p.cases if not c.passed]
+    assert any("with other values" in name for name in failed), failed
 
 
 def test_partial_credit_counts_each_passing_part():

@@ -14,7 +14,7 @@ from d2lite import scratch
 from d2lite.grading import ExerciseFailed, check, get_exercise, harness, scoreboard, wire
 from d2lite.grading.compare import mismatch
 from d2lite.grading.gradebook import find_submissions
-from d2lite.grading.runner import attempts, expected_output, grade_part, judge
+from d2lite.grading.runner import Attempt, attempts, expected_output, grade_part, judge
 from d2lite.grading.scoreboard import _SESSION, render, rows
 from d2lite.grading.submission import _internals_used, _only_checks, _read, resolve_chapter
 from grading_corpus import CHAPTER, solutions, write
@@ -68,7 +68,7 @@ def test_the_harness_answers_with_plain_data_only():
     assert _ask(part, {}) == {"problem": "`linear_forward` is not defined: run the cell that defines it."}
     assert _ask(part, {"linear_forward": 3})["problem"] == "`linear_forward` is a int, not a function."
     answer = _ask(part, {"linear_forward": lambda x, W, b: x @ W + b})
-    assert json.loads(json.dumps(answer)) == answer and len(answer["attempts"]) == 4
+    assert json.loads(json.dumps(answer)) == answer and len(answer["attempts"]) == len(part.cases())
     got = wire.decode(answer["attempts"][0]["got"])
     assert got.shape == (4, 2) and [wire.decode(x).shape for x in answer["attempts"][0]["inputs"]] == [(4, 3), (3, 2), (2,)]
 
@@ -234,3 +234,78 @@ def test_finding_a_class(tmp_path, monkeypatch):
     assert [s for s, _ in find_submissions("subs")] == ["alice", "bob"]
     assert [s for s, _ in find_submissions(f"subs/*/{CHAPTER}.ipynb")] == ["alice", "bob"]
     assert [s for s, _ in find_submissions(str(tmp_path / "flat" / "*.ipynb"))] == ["carol", "dave"]
+
+
+# ---- feedback that points at the real problem ----------------------------------------------------
+
+def test_the_message_points_at_an_entry_that_fails_the_tolerance():
+    # entry 0 differs by 0.5 but is within rtol·1e6; entry 1 differs by only 1e-4 and fails
+    message = mismatch(np.array([1e6 + 0.5, 1.0 + 1e-4]), np.array([1e6, 1.0]))
+    assert message.startswith("values differ at index (1,): expected 1, got 1.0001 (1 of 2 entries")
+
+
+@pytest.mark.parametrize("got,expected", [(1.0000001, 1.0), (np.array([2.0, 1 + 3e-9]), np.array([2.0, 1.0]))])
+def test_expected_and_got_never_print_alike(got, expected):
+    message = mismatch(got, expected, rtol=1e-9, atol=1e-12)
+    shown = re.search(r"expected (\S+), got (\S+)", message)
+    assert shown and shown.group(1) != shown.group(2), message
+
+
+def test_integer_results_are_checked_for_type():
+    assert "returned a float (3.0); expected an integer such as 3" in mismatch(3.0, 3)
+    assert "expected an integer" in mismatch(np.float64(3.0), 3)
+    assert mismatch(np.int64(3), 3) is None and mismatch(3, 3) is None
+
+
+def test_nan_where_a_known_mistake_gives_nan_counts_as_the_same_output():
+    assert mismatch(np.array([np.nan, 1.0]), np.array([np.nan, 1.0])) is None
+    assert "NaN or infinite" in mismatch(np.array([np.nan, 1.0]), np.array([0.5, 1.0]))
+
+
+def test_a_failure_is_not_given_a_hint_about_something_else():
+    def no_bias_when_square(x, W, b):  # fails only on the square case, and not by transposing
+        return x @ W if W.shape[0] == W.shape[1] else x @ W + b
+
+    with pytest.raises(ExerciseFailed) as info:
+        check("1.1", no_bias_when_square, quiet=True)
+    message = str(info.value)
+    assert "square weights" in message and "transpose" not in message.lower(), message
+
+
+def test_an_overflow_on_the_way_to_right_values_is_named_through_the_wire():
+    """The sigmoid written with np.where: the kernel's half runs it, the grader's half names the mistake."""
+    part = get_exercise("1.2").parts[1]
+
+    def sigmoid(x):
+        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+    answer = _ask(part, {"sigmoid": sigmoid})
+    verdicts = []
+    for case, item in zip(part.cases(), answer["attempts"]):
+        attempt = Attempt(wire.decode(item["got"]), "", [wire.decode(x) for x in item["inputs"]])
+        verdicts.append(judge(part, case, attempt, expected_output(part, case)))
+    bad = [v for v in verdicts if not v.passed]
+    assert [v.name for v in bad] == ["extreme inputs ±1000"]
+    assert "the values are right, but computing them overflowed" in bad[0].message
+    assert "np.where(condition, A, B) computes A and B for every entry" in bad[0].message
+
+
+CHECK_CELLS = ["from d2lite.grading import check\nimport numpy as np",
+               "check('1.1', lambda x, W, b: x @ W + b)",
+               "check('1.1', lambda x, W, b: x @ W)"]
+
+
+def test_a_check_in_a_notebook_shows_one_report_and_a_one_line_error():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CHECK_CELLS])
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
+    passing, failing = nb.cells[1].outputs, nb.cells[2].outputs
+    assert [o.output_type for o in passing] == ["display_data"]  # no echo of the result under the report
+    assert "PASS, 2/2 points" in passing[0].data["text/plain"]
+    assert [o.output_type for o in failing] == ["display_data", "error"]
+    assert "Hint: the bias b is missing" in failing[0].data["text/plain"]
+    error = failing[1]
+    assert "the bias b is missing" in error.evalue  # pytest --nbval-lax and scripts still get the whole message
+    assert error.traceback == ["ExerciseFailed: Exercise 1.1 does not pass yet: see the report above."]

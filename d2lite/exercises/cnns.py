@@ -19,7 +19,8 @@ def _rng(seed):
 
 def _size_cases():
     return [Case(f"size {s}, kernel {k}, stride {st}, padding {p}", (s, k, st, p))
-            for s, k, st, p in [(28, 5, 1, 0), (28, 5, 1, 2), (7, 3, 2, 1), (8, 3, 2, 0), (1, 1, 1, 0), (32, 4, 4, 0)]]
+            for s, k, st, p in [(28, 5, 1, 0), (28, 5, 1, 2), (7, 3, 2, 1), (8, 3, 2, 0), (1, 1, 1, 0), (32, 4, 4, 0),
+                                (12, 3, 4, 1), (10, 3, 4, 0), (28, 5, 3, 0)]]
 
 
 EX_2_1 = Exercise("2.1", "Output size of a convolution", [Part(
@@ -28,102 +29,161 @@ EX_2_1 = Exercise("2.1", "Output size of a convolution", [Part(
         Mistake(lambda s, k, st, p: (s + p - k) // st + 1, "padding is added on both sides: use 2·padding."),
         Mistake(lambda s, k, st, p: (s + 2 * p - k) / st + 1,
                 "round down with integer division (//): a window that would hang over the edge is dropped."),
+        Mistake(lambda s, k, st, p: round((s + 2 * p - k) / st) + 1,
+                "round down (//), not to the nearest whole number: a window that would hang over the edge "
+                "is dropped even when more than half of it fits."),
         Mistake(lambda s, k, st, p: (s + 2 * p - k) // st, "off by one: the first window sits at position 0, so add 1."),
         Mistake(lambda s, k, st, p: -(-(s + 2 * p - k) // st) + 1,
                 "round down, not up: a window that would hang over the edge is dropped."),
     ])])
 
 
-# 2.2 Single-channel cross-correlation ------------------------------------------------------------
+# 2.2 Single-channel cross-correlation with stride and dilation ------------------------------------
 
-def corr2d(x, k):
-    return scratch.conv2d_loops(x[None, None], k[None, None])[0, 0]
+def corr2d(x, k, stride, dilation):
+    """The kernel spread out with dilation − 1 zeros between its taps, then an ordinary strided cross-correlation."""
+    kh, kw = k.shape
+    spread = np.zeros((dilation * (kh - 1) + 1, dilation * (kw - 1) + 1))
+    spread[::dilation, ::dilation] = k
+    return scratch.conv2d_loops(x[None, None], spread[None, None], stride=stride)[0, 0]
 
 
 def _corr_cases():
     r = _rng(22)
+
+    def case(name, h, w, kh, kw, stride, dilation):
+        return Case(name, (r.normal(size=(h, w)), r.normal(size=(kh, kw)), stride, dilation))
+
     return [
-        Case("a 5×5 image and a 3×3 kernel", (r.normal(size=(5, 5)), r.normal(size=(3, 3)))),
-        Case("a 4×7 image and a 2×3 kernel (not square)", (r.normal(size=(4, 7)), r.normal(size=(2, 3))),
-             hint="with a non-square image, mixing up rows and columns changes the output's shape."),
-        Case("a kernel as large as the image", (r.normal(size=(3, 4)), r.normal(size=(3, 4)))),
-        Case("a 1×1 kernel", (r.normal(size=(3, 3)), np.array([[2.5]]))),
+        case("a 5×7 image, a 2×3 kernel, stride 1, dilation 1", 5, 7, 2, 3, 1, 1),
+        case("a 9×8 image, a 3×2 kernel, stride 2, dilation 1", 9, 8, 3, 2, 2, 1),
+        case("a 7×9 image, a 2×2 kernel, stride 1, dilation 2", 7, 9, 2, 2, 1, 2),
+        case("an 11×10 image, a 3×2 kernel, stride 2, dilation 3", 11, 10, 3, 2, 2, 3),
+        case("a 6×7 image, a 1×1 kernel, stride 3, dilation 2", 6, 7, 1, 1, 3, 2),
+        case("a dilated 2×3 kernel that just fits a 5×9 image (dilation 4)", 5, 9, 2, 3, 1, 4),
+        case("the third case's shapes with other values", 7, 9, 2, 2, 1, 2),
     ]
 
 
-def _corr_flipped(x, k):
-    return corr2d(x, k[::-1, ::-1])
+def _corr_flipped(x, k, stride, dilation):
+    return corr2d(x, k[::-1, ::-1], stride, dilation)
 
 
-def _corr_short(x, k):
-    full = corr2d(x, k)
-    return full[:-1, :-1]
+def _corr_no_dilation(x, k, stride, dilation):
+    return corr2d(x, k, stride, 1)
 
 
-def _corr_kernel_T(x, k):
-    return corr2d(x.T, k).T if k.shape[0] != k.shape[1] else corr2d(x, k.T)
+def _corr_no_stride(x, k, stride, dilation):
+    return corr2d(x, k, 1, dilation)
 
 
-EX_2_2 = Exercise("2.2", "Cross-correlation of one channel", [Part(
+def _corr_swapped(x, k, stride, dilation):
+    return corr2d(x, k, dilation, stride)
+
+
+def _corr_short(x, k, stride, dilation):
+    """Output size from dilation·k instead of the dilated extent dilation·(k − 1) + 1."""
+    full = corr2d(x, k, stride, dilation)
+    h = (x.shape[0] - dilation * k.shape[0]) // stride + 1
+    w = (x.shape[1] - dilation * k.shape[1]) // stride + 1
+    return full[:h, :w]
+
+
+EX_2_2 = Exercise("2.2", "Cross-correlation with stride and dilation", [Part(
     "corr2d", corr2d, _corr_cases, points=2,
     mistakes=[
         Mistake(_corr_flipped, "your output is the true convolution: you flipped the kernel. Deep-learning "
                                "'convolution' is cross-correlation: slide the kernel as it is."),
-        Mistake(_corr_short, "off by one in the output size: there are H − kh + 1 window positions down "
-                             "and W − kw + 1 across (range(H - kh + 1))."),
-        Mistake(_corr_kernel_T, "rows and columns are swapped somewhere: index the image as x[i + a, j + b] "
-                                "with a over the kernel's rows and b over its columns."),
+        Mistake(_corr_no_dilation, "the dilation is ignored: kernel tap (a, b) reads pixel "
+                                   "(i·stride + a·dilation, j·stride + b·dilation)."),
+        Mistake(_corr_no_stride, "the stride is ignored: window (i, j) starts at (i·stride, j·stride)."),
+        Mistake(_corr_swapped, "stride and dilation are swapped: the stride moves the window, "
+                               "the dilation spreads the kernel's taps."),
+        Mistake(_corr_short, "a dilated kernel spans dilation·(k − 1) + 1 pixels, not dilation·k: "
+                             "output size (H − dilation·(kh − 1) − 1) // stride + 1."),
     ])])
 
 
-# 2.3 Multi-channel convolution with padding and stride --------------------------------------------
+# 2.3 Grouped convolution with padding and stride --------------------------------------------------
+
+def conv2d(x, weight, bias, stride, padding, groups):
+    """Each group of input channels convolved with its own slice of the output channels' weights."""
+    per_in, per_out = x.shape[1] // groups, weight.shape[0] // groups
+    return np.concatenate([
+        scratch.conv2d(x[:, g * per_in:(g + 1) * per_in], weight[g * per_out:(g + 1) * per_out],
+                       bias[g * per_out:(g + 1) * per_out], stride, padding)
+        for g in range(groups)], axis=1)
+
 
 def _conv_cases():
     r = _rng(23)
 
-    def case(name, n, c_in, c_out, h, w, k, stride, padding, hint=""):
-        return Case(name, (r.normal(size=(n, c_in, h, w)), r.normal(size=(c_out, c_in, k, k)),
-                           r.normal(size=c_out), stride, padding), hint)
+    def case(name, n, c_in, c_out, h, w, kh, kw, stride, padding, groups):
+        return Case(name, (r.normal(size=(n, c_in, h, w)), r.normal(size=(c_out, c_in // groups, kh, kw)),
+                           r.normal(size=c_out), stride, padding, groups))
 
     return [
-        case("2 images, 3→4 channels, 6×6, kernel 3, padding 1", 2, 3, 4, 6, 6, 3, 1, 1),
-        case("stride 2, no padding, odd 7×5 images", 2, 2, 3, 7, 5, 3, 2, 0,
-             hint="output size: (H + 2·padding − k) // stride + 1, then window (i, j) starts at (i·stride, j·stride)."),
-        case("a batch of one, 1×1 kernel", 1, 4, 2, 3, 3, 1, 1, 0),
-        case("kernel 5, stride 2, padding 2 on 9×9", 1, 1, 2, 9, 9, 5, 2, 2),
+        case("2 images, 4→6 channels in 2 groups, 6×5, kernel 3×2, padding 1", 2, 4, 6, 6, 5, 3, 2, 1, 1, 2),
+        case("depthwise: 3→3 channels in 3 groups, 7×5, kernel 3×3, stride 2", 1, 3, 3, 7, 5, 3, 3, 2, 0, 3),
+        case("one group (an ordinary convolution), 2→4, 5×8, kernel 2×3, stride 2, padding 2",
+             2, 2, 4, 5, 8, 2, 3, 2, 2, 1),
+        case("a batch of one, 1×1 kernel, 4→8 channels in 4 groups", 1, 4, 8, 3, 4, 1, 1, 1, 0, 4),
+        case("stride 3 on 10×11 (windows that do not tile it), 6→4 in 2 groups, kernel 4×3, padding 1",
+             1, 6, 4, 10, 11, 4, 3, 3, 1, 2),
+        case("the first case's shapes with other values", 2, 4, 6, 6, 5, 3, 2, 1, 1, 2),
     ]
 
 
-def _conv_flipped(x, w, b, stride, padding):
-    return scratch.conv2d(x, w[:, :, ::-1, ::-1].copy(), b, stride, padding)
+def _conv_flipped(x, w, b, stride, padding, groups):
+    return conv2d(x, w[:, :, ::-1, ::-1], b, stride, padding, groups)
 
 
-def _conv_no_bias(x, w, b, stride, padding):
-    return scratch.conv2d(x, w, None, stride, padding)
+def _conv_no_bias(x, w, b, stride, padding, groups):
+    return conv2d(x, w, np.zeros_like(b), stride, padding, groups)
 
 
-def _conv_pad_after(x, w, b, stride, padding):
-    xp = np.pad(x, ((0, 0), (0, 0), (0, padding), (0, padding)))
-    return scratch.conv2d(xp, w, b, stride, 0)
+def _conv_pad_one_side(before, after):
+    """Zeros `before` and `after` the image (in multiples of padding) instead of `padding` on each side."""
+    def conv(x, w, b, stride, padding, groups):
+        widths = (before * padding, after * padding)
+        return conv2d(np.pad(x, ((0, 0), (0, 0), widths, widths)), w, b, stride, 0, groups)
+    return conv
 
 
-def _conv_pad_before(x, w, b, stride, padding):
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0)))
-    return scratch.conv2d(xp, w, b, stride, 0)
+PAD_BOTH = "pad on both sides: `padding` zeros above and below, left and right."
 
 
-def _conv_ignores_stride(x, w, b, stride, padding):
-    return scratch.conv2d(x, w, b, 1, padding)
+def _conv_ignores_stride(x, w, b, stride, padding, groups):
+    return conv2d(x, w, b, 1, padding, groups)
 
 
-EX_2_3 = Exercise("2.3", "Convolution with channels, padding and stride", [Part(
-    "conv2d", scratch.conv2d, _conv_cases, points=3,
+def _conv_interleaved_outputs(x, w, b, stride, padding, groups):
+    """Output channel o computed from group o % groups instead of o // (C_out / groups)."""
+    per_in = x.shape[1] // groups
+    return np.concatenate([
+        scratch.conv2d(x[:, o % groups * per_in:(o % groups + 1) * per_in], w[o:o + 1], b[o:o + 1], stride, padding)
+        for o in range(w.shape[0])], axis=1)
+
+
+def _conv_first_slice_everywhere(x, w, b, stride, padding, groups):
+    """Every group reads the first C_in / groups input channels."""
+    per_in = x.shape[1] // groups
+    return conv2d(np.concatenate([x[:, :per_in]] * groups, axis=1), w, b, stride, padding, groups)
+
+
+EX_2_3 = Exercise("2.3", "Grouped convolution with padding and stride", [Part(
+    "conv2d", conv2d, _conv_cases, points=3,
     mistakes=[
         Mistake(_conv_flipped, "your output is the true convolution: you flipped the kernel; slide it as it is."),
         Mistake(_conv_no_bias, "the bias is missing: add bias[o] to every position of output channel o."),
-        Mistake(_conv_pad_after, "pad on both sides: `padding` zeros above and below, left and right."),
-        Mistake(_conv_pad_before, "pad on both sides: `padding` zeros above and below, left and right."),
+        Mistake(_conv_pad_one_side(0, 2), PAD_BOTH),
+        Mistake(_conv_pad_one_side(1, 0), PAD_BOTH),
+        Mistake(_conv_pad_one_side(0, 1), PAD_BOTH),
         Mistake(_conv_ignores_stride, "the stride is ignored: windows start every `stride` pixels."),
+        Mistake(_conv_interleaved_outputs, "output channels are grouped in consecutive blocks: output channel o "
+                                           "belongs to group o // (C_out / groups), not o % groups."),
+        Mistake(_conv_first_slice_everywhere, "each group reads its own block of input channels: group g reads "
+                                              "channels g·C_in/groups up to (g + 1)·C_in/groups."),
     ])])
 
 
@@ -138,18 +198,20 @@ def conv2d_backward(x, weight, dout, stride, padding):
 def _conv_back_cases():
     r = _rng(24)
 
-    def case(name, n, c_in, c_out, h, w, k, stride, padding):
+    def case(name, n, c_in, c_out, h, w, kh, kw, stride, padding):
         x = r.normal(size=(n, c_in, h, w))
-        out_h = scratch.conv_output_size(h, k, stride, padding)
-        out_w = scratch.conv_output_size(w, k, stride, padding)
-        return Case(name, (x, r.normal(size=(c_out, c_in, k, k)), r.normal(size=(n, c_out, out_h, out_w)),
+        out_h = scratch.conv_output_size(h, kh, stride, padding)
+        out_w = scratch.conv_output_size(w, kw, stride, padding)
+        return Case(name, (x, r.normal(size=(c_out, c_in, kh, kw)), r.normal(size=(n, c_out, out_h, out_w)),
                            stride, padding))
 
     return [
-        case("2 images, 2→3 channels, 5×5, kernel 3", 2, 2, 3, 5, 5, 3, 1, 0),
-        case("padding 1 (overlapping windows)", 2, 1, 2, 4, 4, 3, 1, 1),
-        case("stride 2, padding 1, odd 7×5", 1, 2, 2, 7, 5, 3, 2, 1),
-        case("a batch of one, 1×1 kernel", 1, 3, 2, 3, 3, 1, 1, 0),
+        case("2 images, 2→3 channels, 5×6, kernel 3×2", 2, 2, 3, 5, 6, 3, 2, 1, 0),
+        case("padding 1 (overlapping windows), 4×5, kernel 3×3", 2, 1, 2, 4, 5, 3, 3, 1, 1),
+        case("stride 2, padding 1, odd 7×5, kernel 2×3", 1, 2, 2, 7, 5, 2, 3, 2, 1),
+        case("a batch of one, 1×1 kernel, 3×4", 1, 3, 2, 3, 4, 1, 1, 1, 0),
+        case("stride 3, padding 2 on 8×10, kernel 4×2 (windows that do not tile it)", 2, 2, 3, 8, 10, 4, 2, 3, 2),
+        case("the first case's shapes with other values", 2, 2, 3, 5, 6, 3, 2, 1, 0),
     ]
 
 
@@ -208,10 +270,12 @@ def _pool_cases():
     r = _rng(25)
     tied = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 3.0, 3.0], [0.0, 0.0, 5.0, 1.0], [0.0, 0.0, 1.0, 5.0]]]])
     return [
-        Case("2 images, 3 channels, 4×4, k=2", (r.normal(size=(2, 3, 4, 4)), 2)),
-        Case("6×6, k=3", (r.normal(size=(1, 2, 6, 6)), 3)),
-        Case("odd 5×5, k=2 (the last row and column are dropped)", (r.normal(size=(1, 1, 5, 5)), 2)),
+        Case("2 images, 3 channels, 4×6, k=2", (r.normal(size=(2, 3, 4, 6)), 2)),
+        Case("6×9, k=3", (r.normal(size=(1, 2, 6, 9)), 3)),
+        Case("odd 5×7, k=2 (the last row and column are dropped)", (r.normal(size=(1, 1, 5, 7)), 2)),
+        Case("8×7, k=3 (two rows and one column dropped)", (r.normal(size=(2, 1, 8, 7)), 3)),
         Case("ties inside a window", (tied, 2)),
+        Case("the first case's shapes with other values", (r.normal(size=(2, 3, 4, 6)), 2)),
     ]
 
 
@@ -221,8 +285,7 @@ def _pool_back_cases():
     for case in _pool_cases():
         x, k = case.args
         out = scratch.max_pool2d(x, k)
-        cases.append(Case(case.name, (x, k, r.normal(size=out.shape)),
-                          hint="ties: the gradient goes to the first maximum in reading order." if "ties" in case.name else ""))
+        cases.append(Case(case.name, (x, k, r.normal(size=out.shape))))
     return cases
 
 
@@ -287,10 +350,11 @@ def im2col(x, kh, kw, stride, padding):
 def _im2col_cases():
     r = _rng(27)
     return [
-        Case("one 1-channel 4×4 image, 3×3 windows", (r.normal(size=(1, 1, 4, 4)), 3, 3, 1, 0)),
-        Case("2 images, 3 channels, 5×4, 2×3 windows", (r.normal(size=(2, 3, 5, 4)), 2, 3, 1, 0),
-             hint="rows are ordered (channel, kernel row, kernel column), the order of weight.reshape(C_out, -1)."),
-        Case("stride 2 and padding 1", (r.normal(size=(1, 2, 5, 5)), 3, 3, 2, 1)),
+        Case("one 1-channel 4×5 image, 3×3 windows", (r.normal(size=(1, 1, 4, 5)), 3, 3, 1, 0)),
+        Case("2 images, 3 channels, 5×4, 2×3 windows", (r.normal(size=(2, 3, 5, 4)), 2, 3, 1, 0)),
+        Case("stride 2 and padding 1, 3 images, 5×6", (r.normal(size=(3, 2, 5, 6)), 3, 3, 2, 1)),
+        Case("stride 3, padding 2, 3×2 windows on 7×8", (r.normal(size=(2, 1, 7, 8)), 3, 2, 3, 2)),
+        Case("the second case's shapes with other values", (r.normal(size=(2, 3, 5, 4)), 2, 3, 1, 0)),
     ]
 
 
@@ -311,12 +375,34 @@ def _i2c_no_padding(x, kh, kw, stride, padding):
     return im2col(x, kh, kw, stride, 0)
 
 
+def _i2c_batch_last(x, kh, kw, stride, padding):
+    return scratch.im2col(x, kh, kw, stride, padding)
+
+
+def _i2c_batch_last_reshaped(x, kh, kw, stride, padding):
+    cols = scratch.im2col(x, kh, kw, stride, padding)
+    return cols.reshape(len(x), cols.shape[0], -1)
+
+
+def _i2c_batch_last_image_major(x, kh, kw, stride, padding):
+    cols = scratch.im2col(x, kh, kw, stride, padding)
+    return cols.reshape(cols.shape[0], len(x), -1).transpose(1, 0, 2)
+
+
+BATCH_LAST = ("a reshape cannot move the batch axis: in the batch-last layout the image index varies fastest "
+              "along a row (column = position·N + image). Reshape to (C·kh·kw, H_out·W_out, N), then "
+              "transpose to (N, C·kh·kw, H_out·W_out).")
+
 EX_2_6 = Exercise("2.6", "im2col: windows as columns", [Part(
     "im2col", im2col, _im2col_cases, points=2,
     mistakes=[
         Mistake(_i2c_channel_last, "order the rows channel first: row index = c·kh·kw + a·kw + b."),
         Mistake(_i2c_columns_transposed, "order the columns row by row: column index = i·out_w + j."),
         Mistake(_i2c_no_padding, "pad the image with zeros first (padding on every side)."),
+        Mistake(_i2c_batch_last, "that is the batch-last layout of d2lite.scratch.im2col, (C·kh·kw, H_out·W_out·N); "
+                                 "this exercise asks for unfold's layout, (N, C·kh·kw, H_out·W_out): the batch first."),
+        Mistake(_i2c_batch_last_reshaped, BATCH_LAST),
+        Mistake(_i2c_batch_last_image_major, BATCH_LAST),
     ])])
 
 

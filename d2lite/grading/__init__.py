@@ -20,8 +20,10 @@ __all__ = ["check", "scoreboard", "Case", "Exercise", "Mistake", "Part", "Exerci
 def check(exercise_id, *funcs, quiet=False):
     """Grade the reader's functions for one exercise, in the order the exercise lists them.
 
-    Shows the report (unless `quiet`) and returns the ExerciseResult when every
-    part passes; raises ExerciseFailed otherwise.
+    Shows the report (unless `quiet`) and raises ExerciseFailed when a part fails.
+    When every part passes it returns the ExerciseResult, except where the report
+    was just displayed in a notebook: there it returns None, so that the cell shows
+    one report and no echo of the result under it.
     """
     exercise = get_exercise(exercise_id)
     if len(funcs) != len(exercise.parts):
@@ -30,9 +32,8 @@ def check(exercise_id, *funcs, quiet=False):
                              f"{len(funcs)} were given. Call check({exercise.id!r}, {names}).")
     result = grade_exercise(exercise, {p.func: f for p, f in zip(exercise.parts, funcs)})
     record(result)
-    if not quiet:
-        show(result)
+    shown = not quiet and show(result)
     if not result.passed:
         raise ExerciseFailed(f"Exercise {result.id} ({result.title}): "
-                             f"{result.earned:g}/{result.points:g} points. {result.feedback}")
-    return result
+                             f"{result.earned:g}/{result.points:g} points. {result.feedback}", shown=shown)
+    return None if shown else result

@@ -19,6 +19,19 @@ def _fmt(a, limit=6):
     return f"[{flat}{more}] (shape {a.shape})"
 
 
+def _fmt_pair(expected, got):
+    """Two different numbers with just enough digits that they read differently (never "1" and "1")."""
+    for digits in range(6, 18):
+        e, g = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if e != g:
+            return e, g
+    return repr(float(expected)), repr(float(got))
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _type_problem(got, expected):
     """Why `got` cannot stand for `expected` at all (None, list, wrong type), or None."""
     if got is None:
@@ -80,6 +93,9 @@ def mismatch(got, expected, rtol=1e-6, atol=1e-8, names=()):
                 label = names[i] if i < len(names) else f"item {i}"
                 return f"{label}: {problem}"
         return None
+    if _is_int(expected) and not _is_int(got) and isinstance(got, (numbers.Number, np.number)):
+        return (f"returned a {type(got).__name__} ({got!r}); expected an integer such as {expected}: "
+                "a count must be an int (use // for the division, or int(...) if you must).")
     if not isinstance(expected, np.ndarray):
         expected = np.asarray(expected)
     problem = _type_problem(got, expected)
@@ -104,13 +120,22 @@ def mismatch(got, expected, rtol=1e-6, atol=1e-8, names=()):
                     "an integer array or integer division somewhere?")
     got64 = got.astype(np.float64)
     exp64 = expected.astype(np.float64)
-    if np.allclose(got64, exp64, rtol=rtol, atol=atol, equal_nan=False):
+    # NaN where NaN is expected counts as agreement: references never give NaN, known mistakes may.
+    if np.allclose(got64, exp64, rtol=rtol, atol=atol, equal_nan=True):
         return None
-    err = np.abs(got64 - exp64)
-    err = np.where(np.isnan(err), np.inf, err)
-    where = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got64 - exp64)
+        excess = err / (atol + rtol * np.abs(exp64))  # how many times over its tolerance each entry is
+    same = (got64 == exp64) | (np.isnan(got64) & np.isnan(exp64))
+    err = np.where(same, 0.0, np.where(np.isnan(err), np.inf, err))
+    failing = ~same & ~(excess <= 1)  # NaN excess (inf - inf) fails too
+    # point at the largest difference among the entries that fail the tolerance: the largest
+    # difference overall may belong to a large value that is within it
+    where = np.unravel_index(int(np.argmax(np.where(failing, err, -1.0))), err.shape) if err.ndim else ()
     at = f" at index {tuple(int(i) for i in where)}" if where else ""
-    msg = (f"values differ{at}: expected {_fmt(exp64[where])}, got {_fmt(got64[where])}"
-           f" (largest difference {np.max(err):.3g}; tolerance rtol={rtol:g}, atol={atol:g}).")
+    e, g = _fmt_pair(exp64[where], got64[where])
+    n_bad = int(failing.sum())
+    count = f"{n_bad} of {failing.size} entries differ beyond the tolerance, " if failing.size > 1 else ""
+    msg = f"values differ{at}: expected {e}, got {g} ({count}rtol={rtol:g}, atol={atol:g})."
     hint = _value_hint(got64, exp64)
     return f"{msg} {hint}".strip()

@@ -3,9 +3,20 @@ import html
 
 
 class ExerciseFailed(Exception):
-    """Raised by `check` when an exercise does not pass; shown as one line, not a traceback."""
+    """Raised by `check` when an exercise does not pass; shown as one line, not a traceback.
+
+    The message holds the whole feedback (pytest and scripts print it). When the
+    report has already been shown in the notebook (`shown`), IPython prints only a
+    short pointer to it, so the feedback is not repeated in the red error box.
+    """
+
+    def __init__(self, message, shown=False):
+        super().__init__(message)
+        self.shown = shown
 
     def _render_traceback_(self):  # IPython uses this instead of a full traceback
+        if self.shown:
+            return [f"ExerciseFailed: {str(self).split(' (', 1)[0]} does not pass yet: see the report above."]
         return [f"ExerciseFailed: {self}"]
 
 
@@ -48,17 +59,21 @@ def report_html(result):
 
 
 def display_both(text, html_text):
-    """Show HTML in a notebook (with the text beside it for other front ends), the text elsewhere."""
+    """Show HTML in a notebook (with the text beside it for other front ends), the text elsewhere.
+
+    Returns True when it was displayed in a notebook, False when printed.
+    """
     from d2lite.plotting import in_notebook  # imports matplotlib: only when something is shown
 
     if in_notebook():
         from IPython.display import display
 
         display({"text/plain": text, "text/html": html_text}, raw=True)
-    else:
-        print(text)
+        return True
+    print(text)
+    return False
 
 
 def show(result):
-    """Display a result: HTML in a notebook, text elsewhere."""
-    display_both(report_text(result), report_html(result))
+    """Display a result: HTML in a notebook (returns True), text elsewhere (returns False)."""
+    return display_both(report_text(result), report_html(result))
