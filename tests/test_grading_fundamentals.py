@@ -195,6 +195,14 @@ def ce_global_max(logits, labels):
     return -np.mean(log_p[np.arange(n), labels]), grad / n
 
 
+def ce_log_of_softmax(logits, labels):
+    z = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    picked = np.take_along_axis(probs, labels[:, None], axis=1)[:, 0]
+    grad = probs - np.eye(logits.shape[1])[labels]
+    return float(np.mean(-np.log(picked))), grad / len(labels)
+
+
 def ce_mutates(logits, labels):
     logits -= logits.max(axis=1, keepdims=True)
     return ce_correct(logits, labels)
@@ -390,7 +398,7 @@ WRONG = {
             ((relu_clip_top, sigmoid_ok, tanh_ok), "relu"),
             ((relu_inplace, sigmoid_ok, tanh_ok), "in place"),
             ((relu_ok, sigmoid_naive, tanh_ok), "the values are right, but computing them overflowed"),
-            ((relu_ok, sigmoid_where, tanh_ok), "np.where(condition, A, B) computes A and B for every entry"),
+            ((relu_ok, sigmoid_where, tanh_ok), "NumPy computes both A and B for every entry"),
             ((relu_ok, sigmoid_sign, tanh_ok), "sign in the exponent"),
             ((relu_ok, sigmoid_list, tanh_ok), "list"),
             ((relu_ok, sigmoid_ok, tanh_formula), "overflow"),
@@ -407,7 +415,7 @@ WRONG = {
             ((relu_grad_ok, sigmoid_grad_ok, tanh_grad_sign), "opposite sign")],
     "1.4": [((ce_naive,), "overflow"), ((ce_grad_not_averaged,), "1/N"), ((ce_sum,), "mean"),
             ((ce_axis0,), "loss"), ((ce_mutates,), "in place"), ((ce_only_loss,), "tuple"),
-            ((ce_global_max,), "each row's own maximum")],
+            ((ce_global_max,), "each row's own maximum"), ((ce_log_of_softmax,), "take the log before exponentiating")],
     "1.5": [((lb_chapter_2d,), "sequences"), ((lb_db_axis0,), "not only axis 0"), ((lb_db_mean,), "sum, not mean"),
             ((lb_dx_no_T,), "transpose of W"), ((lb_reshape_not_T,), "scrambles the entries"),
             ((lb_batch_loop,), "dW"), ((lb_two_outputs,), "returned 2 values")],
@@ -531,3 +539,16 @@ def test_failure_renders_as_one_line_in_ipython():
         check("1.1", lf_no_bias, quiet=True)
     lines = info.value._render_traceback_()
     assert len(lines) == 1 and lines[0].startswith("ExerciseFailed: Exercise 1.1")
+
+
+def ts_velocity_on_the_side(model, X, y, lr, beta, velocity):
+    """Right steps, but the velocity lives on the parameters: the list handed in is never touched."""
+    loss = _backward(model, X, y)
+    for p in model.parameters():
+        p.v = beta * getattr(p, "v", 0.0) + p.grad
+        p.data -= lr * p.v
+    return loss
+
+
+def test_the_velocity_must_live_in_the_list_handed_in():
+    assert_rejected("1.7", (ts_velocity_on_the_side,), "the list `velocity` you were given still holds zeros")

@@ -107,9 +107,9 @@ def _sigmoid_where(x):
     return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
 
 
-SIGMOID_WHERE = ("np.where(condition, A, B) computes A and B for every entry before choosing, so the branch "
-                 "meant for x < 0 still evaluates exp(x) at x = 1000 (and the other exp(-x) at x = -1000). "
-                 "Compute e = np.exp(-np.abs(x)) once (it never exceeds 1) and build both forms from it: "
+SIGMOID_WHERE = ("if you wrote np.where(x >= 0, A, B): NumPy computes both A and B for every entry before choosing, "
+                 "so the branch meant for x < 0 still evaluates exp(x) at x = 1000. Either way, compute "
+                 "e = np.exp(-np.abs(x)) once (it never exceeds 1) and build both forms from it: "
                  "np.where(x >= 0, 1 / (1 + e), e / (1 + e)).")
 
 
@@ -196,6 +196,15 @@ def _ce_global_max(logits, labels):
     return -np.log(p[np.arange(n), labels]).mean(), grad / n
 
 
+def _ce_log_of_probability(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    n = len(labels)
+    grad = p.copy()
+    grad[np.arange(n), labels] -= 1
+    return -np.log(p[np.arange(n), labels]).mean(), grad / n
+
+
 def _ce_global_max_log(logits, labels):
     shifted = logits - logits.max()
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -215,6 +224,8 @@ EX_1_4 = Exercise("1.4", "Stable softmax cross-entropy and its gradient", [_care
         Mistake(_ce_naive, "exp(logits) overflows for large logits: subtract each row's maximum first (log-sum-exp)."),
         Mistake(_ce_no_mean_in_grad, "the loss is a mean over the batch, so its gradient needs the same 1/N."),
         Mistake(_ce_sum, "average over the batch (mean), do not sum."),
+        Mistake(_ce_log_of_probability, "the probability of the right class underflowed to 0 and its log is −inf: "
+                                        "take the log before exponentiating, log p = shifted − log(sum(exp(shifted)))."),
         Mistake(_ce_global_max, GLOBAL_MAX),
         Mistake(_ce_global_max_log, GLOBAL_MAX),
     ])])
@@ -383,10 +394,17 @@ def train_step(model, X, y, lr, beta, velocity):
 
 
 def _three_steps(step, model, X, y, lr, beta):
-    """Run three steps on the same model, velocities starting at zero; return the losses and the final parameters."""
+    """Run three steps on the same model, velocities starting at zero; return the losses, then the
+    parameters and the velocities after the last step."""
     velocity = [np.zeros_like(p.data) for p in model.parameters()]
     losses = [step(model, X, y, lr, beta, velocity) for _ in range(3)]
-    return tuple(losses) + tuple(p.data.copy() for p in model.parameters())
+    return (*losses, tuple(p.data.copy() for p in model.parameters()), tuple(v.copy() for v in velocity))
+
+
+def _own_velocity(model, X, y, lr, beta, velocity):
+    """Right steps, with a velocity kept on the side (on the model): the list handed in stays at zero."""
+    own = model.__dict__.setdefault("own_velocity", [np.zeros_like(v) for v in velocity])
+    return train_step(model, X, y, lr, beta, own)
 
 
 def _train_step_cases():
@@ -459,10 +477,12 @@ PLAIN_SGD = ("your steps are plain SGD: the velocity never carries over to the n
 
 EX_1_7 = Exercise("1.7", "One training step of an MLP with momentum", [Part(
     "train_step", train_step, _train_step_cases, points=3, driver=_three_steps, mutates=(0,),
-    output_names=("loss 1", "loss 2", "loss 3") + tuple(f"parameter {i} after 3 steps" for i in range(6)),
+    output_names=("loss 1", "loss 2", "loss 3", "the parameters after 3 steps", "the velocity list after 3 steps"),
     mistakes=[
         Mistake(_ts_no_zero_grad, "gradients accumulate in p.grad: call model.zero_grad() before each backward."),
         Mistake(_momentum_step(_ascent), "step against the velocity: p.data -= lr * v (you added it)."),
+        Mistake(_own_velocity, "your steps are right, but the list `velocity` you were given still holds zeros: "
+                               "keep the velocity in its arrays (update them in place), not elsewhere."),
         Mistake(_momentum_step(_rebinds_velocity), PLAIN_SGD),
         Mistake(_momentum_step(_velocity_unused), PLAIN_SGD),
         Mistake(_momentum_step(_dampened), "this exercise's velocity is v = beta·v + g, without the factor (1 − beta) "
