@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from d2lite.grading import ExerciseFailed, check, get_exercise
+from d2lite.grading import ExerciseFailed, check, get_exercise, grade_exercise
 
 
 def wrong_params(wrong):
@@ -34,3 +34,11 @@ def cached_by_shape(fn):
             seen[key] = fn(*args)
         return seen[key]
     return cached
+
+
+def assert_a_cache_is_caught(exercise_id, funcs):
+    """The right `funcs`, cached by shape, fail the case that repeats an earlier case's shapes."""
+    exercise = get_exercise(exercise_id)
+    cached = {part.func: cached_by_shape(f) for part, f in zip(exercise.parts, funcs)}
+    failed = [c.name for p in grade_exercise(exercise, cached).parts for c in p.cases if not c.passed]
+    assert any("with other values" in name for name in failed), failed

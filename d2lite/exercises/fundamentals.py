@@ -169,12 +169,21 @@ def _ce_cases():
     ]
 
 
-def _ce_naive(logits, labels):
-    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    n = len(labels)
+def _ce_from_probabilities(p, labels):
+    """Loss and gradient computed from the softmax probabilities themselves (the log taken last)."""
+    rows = np.arange(len(labels))
     grad = p.copy()
-    grad[np.arange(n), labels] -= 1
-    return -np.log(p[np.arange(n), labels]).mean(), grad / n
+    grad[rows, labels] -= 1
+    return -np.log(p[rows, labels]).mean(), grad / len(labels)
+
+
+def _softmax(logits, shift):
+    e = np.exp(logits - shift)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _ce_naive(logits, labels):
+    return _ce_from_probabilities(_softmax(logits, 0.0), labels)
 
 
 def _ce_no_mean_in_grad(logits, labels):
@@ -187,22 +196,12 @@ def _ce_sum(logits, labels):
     return loss * len(labels), grad * len(labels)
 
 
-def _ce_global_max(logits, labels):
-    shifted = logits - logits.max()
-    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    n = len(labels)
-    grad = p.copy()
-    grad[np.arange(n), labels] -= 1
-    return -np.log(p[np.arange(n), labels]).mean(), grad / n
-
-
 def _ce_log_of_probability(logits, labels):
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    n = len(labels)
-    grad = p.copy()
-    grad[np.arange(n), labels] -= 1
-    return -np.log(p[np.arange(n), labels]).mean(), grad / n
+    return _ce_from_probabilities(_softmax(logits, logits.max(axis=1, keepdims=True)), labels)
+
+
+def _ce_global_max(logits, labels):
+    return _ce_from_probabilities(_softmax(logits, logits.max()), labels)
 
 
 def _ce_global_max_log(logits, labels):
