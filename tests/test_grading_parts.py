@@ -309,3 +309,29 @@ def test_a_check_in_a_notebook_shows_one_report_and_a_one_line_error():
     error = failing[1]
     assert "the bias b is missing" in error.evalue  # pytest --nbval-lax and scripts still get the whole message
     assert error.traceback == ["ExerciseFailed: Exercise 1.1 does not pass yet: see the report above."]
+
+
+# ---- every bank's cases vary what a wrong implementation could ignore ------------------------------
+
+def _graded_parts():
+    from d2lite.grading.exercise import chapters, exercises_of
+
+    return [pytest.param(p, id=f"{e.id}-{p.func}") for c in chapters() for e in exercises_of(c)
+            for p in e.parts if p.reference is not None]
+
+
+@pytest.mark.parametrize("part", _graded_parts())
+def test_cases_vary_every_argument_and_repeat_shapes_with_other_values(part):
+    cases = [c.args for c in part.cases()]
+    for i in range(len(cases[0])):
+        scalars = [a[i] for a in cases if isinstance(a[i], (int, float)) and not isinstance(a[i], bool)]
+        if len(scalars) == len(cases):  # a number in every case (lr, eps, stride, ...) must not be the same in all
+            assert len(set(scalars)) > 1, f"argument {i} is {scalars[0]} in every case"
+    shapes = [tuple(np.shape(a) for a in args if isinstance(a, np.ndarray)) for args in cases]
+    if any(shapes):
+        repeats = [(i, j) for i in range(len(cases)) for j in range(i) if shapes[i] == shapes[j]]
+        assert any(not all(np.array_equal(a, b) for a, b in zip(cases[i], cases[j]) if isinstance(a, np.ndarray))
+                   for i, j in repeats), "no two cases share their shapes with other values"
+    grids = [np.shape(a)[-2:] for args in cases for a in args if isinstance(a, np.ndarray) and np.ndim(a) >= 2]
+    if grids:
+        assert any(h != w for h, w in grids), "every matrix, image or kernel is square"
