@@ -98,12 +98,8 @@ def test_scratch_backward_matches_torch_autograd(case):
     np.testing.assert_allclose(layer.bias.grad, tb.grad.numpy(), **TOL)
 
 
-@pytest.mark.parametrize("fused", [True, False])
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_torch_conv_gradients_match_torch_functional(case, fused):
-    _, c, _, _, c_out, k, stride, padding = case
-    layer, x, rng = make_case(case)
-    m = dt.Conv2d(c, c_out, k, stride, padding, fused=fused, dtype=torch.float64)
+def assert_torch_layer_matches_functional(m, layer, x, rng, functional):
+    """m (a d2lite.torch layer) given layer's weights: values and all gradients equal functional's."""
     with torch.no_grad():
         m.weight.copy_(t(layer.weight.data))
         m.bias.copy_(t(layer.bias.data))
@@ -111,9 +107,18 @@ def test_torch_conv_gradients_match_torch_functional(case, fused):
     dout = t(rng.normal(size=layer.forward(x).shape))
     (m(tx) * dout).sum().backward()
     w, b = t(layer.weight.data, True), t(layer.bias.data, True)
-    (F.conv2d(rx, w, b, stride, padding) * dout).sum().backward()
+    (functional(rx, w, b, layer.stride, layer.padding) * dout).sum().backward()
     for ours, ref in [(tx.grad, rx.grad), (m.weight.grad, w.grad), (m.bias.grad, b.grad)]:
         np.testing.assert_allclose(ours.numpy(), ref.numpy(), **TOL)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_torch_conv_gradients_match_torch_functional(case, fused):
+    _, c, _, _, c_out, k, stride, padding = case
+    layer, x, rng = make_case(case)
+    m = dt.Conv2d(c, c_out, k, stride, padding, fused=fused, dtype=torch.float64)
+    assert_torch_layer_matches_functional(m, layer, x, rng, F.conv2d)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -218,16 +223,7 @@ def test_torch_conv_transpose_layer_gradients_match_torch_functional(case, fused
     layer, x, rng = make_transpose_case(case)
     m = dt.ConvTranspose2d(c, c_out, k, stride, padding, fused=fused, dtype=torch.float64)
     assert m.weight.shape == layer.weight.data.shape
-    with torch.no_grad():
-        m.weight.copy_(t(layer.weight.data))
-        m.bias.copy_(t(layer.bias.data))
-    tx, rx = t(x, True), t(x, True)
-    dout = t(rng.normal(size=layer.forward(x).shape))
-    (m(tx) * dout).sum().backward()
-    w, b = t(layer.weight.data, True), t(layer.bias.data, True)
-    (F.conv_transpose2d(rx, w, b, stride, padding) * dout).sum().backward()
-    for ours, ref in [(tx.grad, rx.grad), (m.weight.grad, w.grad), (m.bias.grad, b.grad)]:
-        np.testing.assert_allclose(ours.numpy(), ref.numpy(), **TOL)
+    assert_torch_layer_matches_functional(m, layer, x, rng, F.conv_transpose2d)
 
 
 @pytest.mark.parametrize("bias", [True, False])

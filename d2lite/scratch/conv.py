@@ -31,18 +31,20 @@ def pad2d(x, padding):
     return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
 
 
-def _check_shapes(x, weight):
+def _check_shapes(x, weight, transposed=False):
+    """x must be (N, C, H, W) with the channels the weight reads: axis 1 of a convolution's, axis 0 of its transpose's."""
     if x.ndim != 4:
         raise ValueError(f"x must be (N, C, H, W); got shape {x.shape}.")
-    if x.shape[1] != weight.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels but weight expects {weight.shape[1]} "
-                         f"(weight is (C_out, C_in, kh, kw) = {weight.shape}).")
+    expected, layout = (weight.shape[0], "(C_in, C_out, kh, kw)") if transposed else (weight.shape[1], "(C_out, C_in, kh, kw)")
+    if x.shape[1] != expected:
+        raise ValueError(f"x has {x.shape[1]} channels but weight expects {expected} "
+                         f"(weight is {layout} = {weight.shape}).")
 
 
 def conv2d_loops(x, weight, bias=None, stride=1, padding=0):
     """Convolution as the definition says, one output position at a time.
 
-    out[n, o, i, j] = sum over c, a, b of xp[n, c, i*stride + a, j*stride + b] * weight[o, c, a, b]
+    out[n, o, i, j] = sum over c, u, v of xp[n, c, i*stride + u, j*stride + v] * weight[o, c, u, v]
     (+ bias[o]), where xp is x zero-padded. Slow; the reference for `conv2d`.
     """
     _check_shapes(x, weight)
@@ -160,14 +162,6 @@ def conv_transpose_output_size(size, kernel, stride=1, padding=0):
     return out
 
 
-def _check_transpose_shapes(x, weight):
-    if x.ndim != 4:
-        raise ValueError(f"x must be (N, C, H, W); got shape {x.shape}.")
-    if x.shape[1] != weight.shape[0]:
-        raise ValueError(f"x has {x.shape[1]} channels but weight expects {weight.shape[0]} "
-                         f"(a transposed convolution's weight is (C_in, C_out, kh, kw) = {weight.shape}).")
-
-
 def _batch_last(x):
     """(N, C, H, W) -> (C, H * W * N): the layout of im2col's columns."""
     n, c = x.shape[:2]
@@ -183,7 +177,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0):
     read as a convolution's (C_out, C_in, kh, kw), maps z (N, C_out, ...) back to x's shape.
     In matrix form: columns = Wᵀ @ x, then col2im adds overlapping stamps.
     """
-    _check_transpose_shapes(x, weight)
+    _check_shapes(x, weight, transposed=True)
     n, c_in, h, w = x.shape
     _, c_out, kh, kw = weight.shape
     out_shape = (n, c_out, conv_transpose_output_size(h, kh, stride, padding),

@@ -65,24 +65,24 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0):
 
 
 class _ConvNd(nn.Module):
-    """Weight of `shape` and bias of `channels` entries, uniform in ±1/sqrt(fan_in) (PyTorch's default)."""
+    """Weight and bias uniform in ±1/sqrt(fan_in), PyTorch's default; fan_in counts the weight's second axis
+    times the kernel: C_in for a convolution (C_out, C_in, kh, kw), C_out for its transpose (C_in, C_out, kh, kw)."""
 
-    def __init__(self, shape, fan_in, channels, stride, padding, bias, fused, device, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, bias, fused, device, dtype,
+                 transposed):
         super().__init__()
-        self.kernel_size = tuple(shape[2:])
-        bound = 1.0 / math.sqrt(fan_in)
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        shape = (in_channels, out_channels, kh, kw) if transposed else (out_channels, in_channels, kh, kw)
+        bound = 1.0 / math.sqrt(shape[1] * kh * kw)
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(*shape, **factory).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.empty(channels, **factory).uniform_(-bound, bound)) if bias else None
+        self.bias = nn.Parameter(torch.empty(out_channels, **factory).uniform_(-bound, bound)) if bias else None
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
         self.stride, self.padding, self.fused = stride, padding, fused
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, bias={self.bias is not None}, fused={self.fused}")
-
-
-def _pair(kernel_size):
-    return (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
 
 
 class Conv2d(_ConvNd):
@@ -93,10 +93,8 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, fused=True,
                  device=None, dtype=None):
-        kh, kw = _pair(kernel_size)
-        super().__init__((out_channels, in_channels, kh, kw), in_channels * kh * kw, out_channels,
-                         stride, padding, bias, fused, device, dtype)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, fused, device, dtype,
+                         transposed=False)
 
     def forward(self, x):
         conv = conv2d if self.fused else conv2d_unfold
@@ -111,10 +109,8 @@ class ConvTranspose2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, fused=True,
                  device=None, dtype=None):
-        kh, kw = _pair(kernel_size)
-        super().__init__((in_channels, out_channels, kh, kw), out_channels * kh * kw, out_channels,
-                         stride, padding, bias, fused, device, dtype)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, bias, fused, device, dtype,
+                         transposed=True)
 
     def forward(self, x):
         conv = conv_transpose2d if self.fused else conv_transpose2d_fold
