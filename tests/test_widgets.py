@@ -1,8 +1,21 @@
+"""Explorers and show_interactive; saved widgets reopen without "model not found"; one kernel for every notebook."""
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 import matplotlib.pyplot as plt
+import nbformat
 import pytest
 
 from d2lite import widgets
 from d2lite.explorers import ACTIVATIONS, neuron_explorer, neuron_figure
+from d2lite.widgets import WIDGET_STATE, WIDGET_VIEW, drop_widget_views_without_state, install_jupyter_config
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -43,19 +56,6 @@ def test_show_interactive_outside_a_notebook_shows_nothing(monkeypatch):
 
 
 # Saving and reopening (issue: "Error displaying widget: model not found" after run + save).
-import copy
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
-import nbformat
-
-from d2lite.widgets import WIDGET_STATE, WIDGET_VIEW, drop_widget_views_without_state, install_jupyter_config
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
