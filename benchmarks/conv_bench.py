@@ -21,10 +21,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import d2lite
 from d2lite import scratch
 
 # (name, batch, C_in, H=W, C_out, kernel): LeNet-5's two convolutions.
 SHAPES = [("conv1 1->6 28x28 k5", 64, 1, 28, 6, 5), ("conv2 6->16 14x14 k5", 64, 6, 14, 16, 5)]
+# wall time, or the process's CPU time (which leaves out waiting for a core; with one thread only)
+clocks = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def best_times(fns, repeat, number, clock=time.perf_counter):
@@ -80,13 +83,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--number", type=int, default=20, help="calls per timed run")
     parser.add_argument("--threads", type=int, default=None, help="threads for both (default: as set up)")
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    parser.add_argument("--clock", choices=list(clocks), default="wall")
     args = parser.parse_args()
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_info
 
     if args.threads:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
+        d2lite.limit_threads(args.threads)
 
     blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)"
             for i in threadpool_info() if i["user_api"] == "blas"]
@@ -94,7 +96,7 @@ def main():
           f"{os.getloadavg()[0]:.1f}; numpy {np.__version__} with {', '.join(blas) or 'unknown BLAS'}; "
           f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = clocks[args.clock]
     print(f"float32, {args.clock} clock, best of {args.repeat} runs; ratio = NumPy time / PyTorch time\n")
     header = (f"{'layer (batch 64)':<22}{'torch f+b':>11}{'numpy f+b':>11}{'ratio':>7}"
               f"{'torch fwd':>11}{'loops fwd':>11}{'ratio':>8}")

@@ -54,11 +54,7 @@ def main():
     parser.add_argument("--threads", type=int, default=None, help="threads for PyTorch and NumPy's BLAS")
     args = parser.parse_args()
     if args.threads:
-        import torch
-        from threadpoolctl import threadpool_limits
-
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
+        d2lite.limit_threads(args.threads)
     split = load_digits(images=True)
     print(f"digits: {len(split.X_train)} train / {len(split.X_test)} test images; SGD lr={LR} "
           f"momentum={MOMENTUM} weight_decay={WEIGHT_DECAY} batch={BATCH}; device {d2lite.device()}")

@@ -16,10 +16,11 @@ def copy_scratch_into_torch(s_model, t_model):
             q.copy_(torch.from_numpy(p.data))
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("image_size", [8, 28])
-def test_scratch_and_torch_lenet_compute_the_same_function(image_size):
+def test_scratch_and_torch_lenet_compute_the_same_function(image_size, fused):
     s = scratch.lenet(rng=np.random.default_rng(0), image_size=image_size)
-    m = dt.lenet(device="cpu", image_size=image_size).double()
+    m = dt.lenet(device="cpu", image_size=image_size, fused=fused).double()
     copy_scratch_into_torch(s, m)
     x = np.random.default_rng(1).random((3, 1, image_size, image_size))
     out = s.forward(x)
@@ -47,3 +48,22 @@ def test_torch_lenet_trains_with_the_trainer():
                       device="cpu", live=False, progress=False)
     losses = trainer.fit(batch, epochs=5)["train_loss"]
     assert losses[-1] < losses[0], losses  # accuracy over full training: benchmarks/lenet_digits.py
+
+
+def test_torch_lenet_trains_on_fused_kernels_and_keeps_the_unfold_versions():
+    fused, spelled = dt.lenet(device="cpu"), dt.lenet(device="cpu", fused=False)
+    convs = [m for m in fused.modules() if isinstance(m, (dt.Conv2d, dt.MaxPool2d))]
+    assert len(convs) == 4 and all(m.fused for m in convs)
+    assert not any(m.fused for m in spelled.modules() if isinstance(m, (dt.Conv2d, dt.MaxPool2d)))
+    spelled.load_state_dict(fused.state_dict())  # the same parameter names: weights interchange
+    x = torch.rand(2, 1, 8, 8)
+    torch.testing.assert_close(fused(x), spelled(x), rtol=1e-5, atol=1e-6)
+
+
+def test_relu_module_and_spelled_out_relu_agree_including_the_kink():
+    x = torch.tensor([-2.0, -0.0, 0.0, 1e-30, 3.0], dtype=torch.float64)
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    dt.ReLU()(a).sum().backward()
+    dt.relu(b).sum().backward()
+    assert torch.equal(dt.relu(x), dt.ReLU()(x)) and torch.equal(a.grad, b.grad)
+    assert a.grad.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]

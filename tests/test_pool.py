@@ -46,6 +46,12 @@ def test_pooling_matches_torch_functional(kind, case):
     np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), **TOL)
     np.testing.assert_allclose(torch_fn(t(x), k, stride).numpy(), expected.detach().numpy(), **TOL)
 
+    spelled = t(x, True)  # the unfold version that teaches: same values, same gradient
+    out = Torch(k, stride, fused=False)(spelled)
+    (out * t(dout)).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **TOL)
+    np.testing.assert_allclose(spelled.grad.numpy(), tx.grad.numpy(), **TOL)
+
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("k, stride", [(2, None), (3, 2), (2, 1)])
@@ -64,9 +70,10 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
     layer = scratch.MaxPool2d(2)
     layer.forward(x)
     np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 2, 2))), expected)
-    tx = t(x, True)
-    dt.max_pool2d(tx, 2).sum().backward()
-    np.testing.assert_array_equal(tx.grad.numpy(), expected)
+    for pool in (dt.max_pool2d, dt.max_pool2d_unfold):
+        tx = t(x, True)
+        pool(tx, 2).sum().backward()
+        np.testing.assert_array_equal(tx.grad.numpy(), expected)
     ref = t(x, True)
     F.max_pool2d(ref, 2).sum().backward()
     np.testing.assert_array_equal(ref.grad.numpy(), expected)
