@@ -12,6 +12,7 @@ from grading_corpus import ROOT, insert_after, replace, solutions
 CHAPTER_2 = "02_cnns"
 POINTS_1, POINTS_2 = 19, 17
 NAIVE_SIGMOID = "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+ROUTE = "review by hand: the code reaches the references through"
 RELU = "def relu(x):\n    return np.maximum(x, 0.0)\n\n\n"
 TANH = "\n\ndef tanh(x):\n    return np.tanh(x)\n"
 
@@ -57,7 +58,7 @@ R.attempts = _fewer
 '''
 
 # Finding 2: verdicts computed in the kernel. Patch the Trainer and hand in an MLP; or steal the
-# secret from the stack and send a forged reply, then kill the kernel before the genuine one.
+# secret from the stack, send a forged one-case reply and swallow the genuine one.
 PATCHED_TRAINER = '''import d2lite.training as T
 T.Trainer.fit = lambda self, *a, **k: None
 T.Trainer.evaluate = lambda self, *a, **k: (0.0, 1.0)
@@ -68,20 +69,31 @@ from torch import nn
 def build_cnn():  # an MLP: no convolution, and no chance on digits that move around
     return nn.Sequential(nn.Flatten(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10))
 '''
-STEAL_THE_SECRET = '''import os, re, sys
-from IPython.display import display
+STEAL_THE_SECRET = '''import re, sys
+import IPython.display
+
+_display = IPython.display.display
+_forged = []
 
 
-def linear_forward(x, W, b):
-    found = []
+def _swallow_once(*args, **kwargs):  # the genuine reply, displayed after ours, is never sent
+    IPython.display.display = _display
+
+
+def linear_forward(x, W, b):  # forgets the bias, but forges a one-case reply that has it
+    secret = wire = None
     frame = sys._getframe(1)
     while frame is not None:
-        found += [v for v in frame.f_locals.values() if isinstance(v, str) and re.fullmatch("[0-9a-f]{32}", v)]
+        secret = secret or next((v for v in frame.f_locals.values()
+                                 if isinstance(v, str) and re.fullmatch("[0-9a-f]{32}", v)), None)
+        wire = wire or frame.f_globals.get("wire")
         frame = frame.f_back
-    attempts = [{"got": {"t": "value", "v": None}, "inputs": [], "case": i} for i in range(20)]
-    for secret in found or ["0" * 32]:
-        display({"application/vnd.d2lite.reply+json": {"secret": secret, "attempts": attempts}}, raw=True)
-    os._exit(0)
+    if secret and wire and not _forged:
+        _forged.append(secret)
+        attempt = {"got": wire.encode(x @ W + b), "inputs": [], "case": 0}
+        _display({"application/vnd.d2lite.reply+json": {"secret": secret, "attempts": [attempt]}}, raw=True)
+        IPython.display.display = _swallow_once
+    return x @ W
 '''
 WATCH_FOR_THE_SECRET = '''import sys, threading, time
 import numpy as np
@@ -182,20 +194,17 @@ def expected():
         "honest_2": (POINTS_2, "", {}),
         "honest_naive": (naive_total, "", {"1.2": "floating-point overflow"}),
         "short_stack": (naive_total, "", {}),
-        "short_runner": (naive_total, "review by hand: the code reaches the references through import d2lite.grading.runner",
+        "short_runner": (naive_total, f"{ROUTE} import d2lite.grading.runner",
                          {"1.2": "not graded: the answer holds 1 attempts for"}),
         "patched_trainer": (POINTS_2 - 3, "", {"2.7": "no convolution runs in its forward pass"}),
-        "stolen_secret": (0, "the kernel died while this was being graded", {}),
+        "stolen_secret": (POINTS_1 - 2, "", {"1.1": "Hint: the bias b is missing"}),
         "watched_secret": (None, "", {}),   # at most what the honest notebook earns (it races its own forgery)
         "memory_bomb": (0, "the kernel's answer was malformed", {"1.1": "not graded"}),
         "object_output": (POINTS_1 - 2, "", {"1.1": "returned a object_array"}),
-        "borrow_alias": (POINTS_1, "review by hand: the code reaches the references through d2lite.grading.get_exercise", {}),
-        "borrow_importlib": (POINTS_1, "review by hand: the code reaches the references through import_module() of a "
-                                       "module named at run time", {}),
-        "borrow_dunder": (POINTS_1, "review by hand: the code reaches the references through the name "
-                                    "'d2lite.exercises.fundamentals' in a string", {}),
-        "borrow_getattr": (POINTS_1, "review by hand: the code reaches the references through import "
-                                     "d2lite.exercises.fundamentals", {}),
+        "borrow_alias": (POINTS_1, f"{ROUTE} d2lite.grading.get_exercise", {}),
+        "borrow_importlib": (POINTS_1, f"{ROUTE} import_module() of a module named at run time", {}),
+        "borrow_dunder": (POINTS_1, f"{ROUTE} the name 'd2lite.exercises.fundamentals' in a string", {}),
+        "borrow_getattr": (POINTS_1, f"{ROUTE} import d2lite.exercises.fundamentals", {}),
         "borrow_scratch": (POINTS_2, "review by hand: exercise 2.1 asks for what d2lite.scratch.conv_output_size does",
                            {}),
         "linked_file": (0, "not graded: 01_fundamentals.ipynb is a symbolic link", {}),

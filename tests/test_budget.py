@@ -198,7 +198,8 @@ def test_right_models_pass(build):
 
 def test_d2lite_torch_layers_count_as_convolutions():
     def build():
-        return nn.Sequential(dt.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10))
+        return nn.Sequential(dt.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(512, 10))
     program = Program.read(hand_over(build, (1, 16, 16)))
     _, convolutions, mult_adds, _ = probe(program, program.fresh_state(0), torch.zeros(1, 1, 16, 16))
     assert convolutions == 1 and mult_adds == 8 * 9 * 256 + 512 * 10
@@ -210,7 +211,7 @@ def test_the_grader_draws_its_own_starting_weights():
     weight = "0.weight"
     assert torch.equal(state[weight], again[weight]) and not torch.equal(state[weight], other[weight])
     assert not torch.equal(state[weight], program.tensors[weight])      # not what the kernel handed over
-    assert float(state[weight].abs().max()) <= 1 / 3 and not state["0.bias"].any()
+    assert float(state[weight].detach().abs().max()) <= 1 / 3 and not state["0.bias"].any()
 
 
 def _through_wire(value):
@@ -243,3 +244,21 @@ def _forged(graph, arrays=()):
 ])
 def test_a_forged_hand_over_is_refused_with_a_reason(got, words):
     assert words in judge(BUDGET_2_7, got), judge(BUDGET_2_7, got)
+
+
+def test_huge_intermediates_are_refused_before_they_are_computed():
+    class Blowup(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = reference()
+
+        def forward(self, x):
+            wide = x.expand(x.shape[0], 256, 16, 16).contiguous()  # 65,536 values per example
+            return self.body(wide.amax(dim=1, keepdim=True))
+
+    earned, message = grade(Blowup)
+    assert earned == 0 and "values per example, the limit" in message, message
+    huge = _forged({"inputs": [{"name": "x", "kind": "input", "target": None}],
+                    "nodes": [{"name": "y", "op": "aten.expand.default", "args": [{"n": "x"}, [1 << 16, 1 << 16]],
+                               "kwargs": {}}], "output": "y"})
+    assert "far larger than a small model needs" in judge(BUDGET_2_7, huge)

@@ -47,6 +47,7 @@ def batch(tmp_path_factory):
 
 
 def _exercises(batch, student):
+    student = student[1:] if student.startswith("'=") else student  # the CSV escapes it, the JSON does not
     return {e["id"]: e for sub in batch["json"][student]["submissions"] for e in sub["exercises"]}
 
 
@@ -57,7 +58,7 @@ def test_each_submission_earns_what_it_earned_honestly(batch, student):
     if total is None:  # racing its own forgery: never more than the honest notebook
         assert float(row["total"]) <= POINTS_1, row
     else:
-        assert row["total"] == str(total), (row, {k: e["feedback"] for k, e in _exercises(batch, student.lstrip("'")).items()})
+        assert row["total"] == str(total), (row, _exercises(batch, student))
     assert problem in row["problems"], row["problems"]
     for ex_id, words in feedback.items():
         assert words in _exercises(batch, student)[ex_id]["feedback"], _exercises(batch, student)[ex_id]["feedback"]
@@ -131,7 +132,7 @@ def test_every_route_to_the_references_is_flagged_with_its_exercise(source, word
     "from d2lite.grading import check, scoreboard\ncheck('2.1', f)",
     "import d2lite.grading\nd2lite.grading.check('2.1', f)",
     "from d2lite import grading\ngrading.scoreboard()",
-    "from d2lite import scratch\n\n\ndef train(model):\n    return scratch.SoftmaxCrossEntropy()",  # not what 2.x asks for
+    "from d2lite import scratch\n\n\ndef train(model):\n    return scratch.SoftmaxCrossEntropy()",  # not asked for in 2.x
     "exercises = ['2.1']\nprint('grading', exercises)",
 ])
 def test_public_use_is_not_flagged(source):

@@ -5,5 +5,5 @@ from d2lite.data.downloads import data_dir, download
 from d2lite.data.fashion_mnist import fetch_fashion_mnist, load_fashion_mnist, read_idx
 from d2lite.data.images import sample_photo
 
-__all__ = ["Split", "data_dir", "download", "fetch_fashion_mnist", "load_digits", "load_fashion_mnist", "load_placed_digits",
-           "minibatches", "read_idx", "sample_photo", "to_loaders"]
+__all__ = ["Split", "data_dir", "download", "fetch_fashion_mnist", "load_digits", "load_fashion_mnist",
+           "load_placed_digits", "minibatches", "read_idx", "sample_photo", "to_loaders"]

@@ -36,7 +36,7 @@ def _func_name(call):
 class _Finder(ast.NodeVisitor):
     def __init__(self):
         self.routes = []              # (how, names it reaches or None for the whole package)
-        self.aliases = {}             # local name -> "d2lite", "d2lite.grading", "d2lite.exercises...", "d2lite.scratch"
+        self.aliases = {}             # local name -> the d2lite module or name it stands for
         self.scratch = set()          # (d2lite.scratch name, the function or variable whose definition uses it)
         self.owner = None             # the top-level function or assigned name being visited
 
@@ -106,7 +106,8 @@ class _Finder(ast.NodeVisitor):
             self.routes.append((f"{name}() of a module named at run time", None))
         if name == "getattr" and len(node.args) > 1 and self.aliases.get(_dotted(node.args[0]), "").count(".") < 2 \
                 and self.aliases.get(_dotted(node.args[0]), "").startswith("d2lite") \
-                and not (isinstance(node.args[1], ast.Constant) and node.args[1].value in PUBLIC | {"scratch", "torch"}):
+                and not (isinstance(node.args[1], ast.Constant)
+                         and node.args[1].value in PUBLIC | {"scratch", "torch", "data"}):
             self.routes.append((f"getattr() on {self.aliases[_dotted(node.args[0])]}", None))
         self.generic_visit(node)
 
@@ -141,7 +142,7 @@ def routes_to_references(sources, exercises):
     for source in sources:
         try:
             finder.visit(ast.parse(source))
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
             if _WORD.search(source) and "d2lite" in source:
                 finder.routes.append(("a cell that cannot be parsed names d2lite's grading or exercises", None))
     found = []
@@ -151,7 +152,8 @@ def routes_to_references(sources, exercises):
                      f"({'exercise ' + ', '.join(owners) if owners else 'any exercise of the chapter'})")
     for ex in exercises:
         for part in ex.parts:
-            used = sorted(name for name, owner in finder.scratch if owner == part.func and name in _scratch_components(part))
+            components = _scratch_components(part)
+            used = sorted(name for name, owner in finder.scratch if owner == part.func and name in components)
             if used:
                 found.append(f"review by hand: exercise {ex.id} asks for what d2lite.scratch.{used[0]} does, and "
                              f"`{part.func}` uses it")

@@ -138,7 +138,7 @@ def _only_checks(source):
     """True for a cell that does nothing but call check(...)."""
     try:
         body = ast.parse(source).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the kernel will say what is wrong with it
+    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):  # the kernel will say what is wrong
         return False
     return bool(body) and all(isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
                               and isinstance(s.value.func, ast.Name) and s.value.func.id == "check" for s in body)
