@@ -11,8 +11,9 @@ rests on is computed in the grader:
 2. Grader side, `Program.read`: rebuild the graph from that data. Only operators
    on an allow-list are run, each looked up by name in `torch.ops`; nothing is
    unpickled and no code from the notebook is ever loaded (`torch.export.load`
-   is not used: it unpickles tensors with `weights_only=False`).
-3. `measure` counts every tensor the forward pass reads, finds the
+   is not used: in PyTorch 2.13 it unpickles tensors with `weights_only=False`,
+   and its format parses shape expressions with SymPy).
+3. `judge` counts every tensor the forward pass reads, finds the
    convolutions that actually run (reached from the output, sliding over more
    than one position), probes a batch of one against a larger batch, then draws
    fresh weights itself (so a model trained inside `build()` gains nothing) and
@@ -344,7 +345,7 @@ class Budget:
     max_activations: int          # values computed per example
     min_accuracy: float           # mean test accuracy over the recipe's seeds
     recipe: Recipe
-    data: object                  # data(seed) -> Split with X of shape (N, *input_shape)
+    data: object                  # data(seed=s) -> Split with X of shape (N, *input_shape)
     min_convolutions: int = 0
 
 
