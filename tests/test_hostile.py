@@ -149,3 +149,20 @@ def test_feedback_names_never_collide():
     slugs = [_slug(n) for n in names]
     assert len(set(slugs)) == len(names) and all("/" not in s and not s.startswith(".") for s in slugs)
     assert _slug("alice") == "alice"
+
+
+def test_check_in_a_notebook_also_needs_one_attempt_per_case():
+    import sys
+
+    from d2lite.grading import get_exercise, grade_exercise
+
+    def emptying(x, W, b):  # right answers, but it empties the list of results made so far
+        frame = sys._getframe(1)
+        while frame is not None:
+            if isinstance(frame.f_locals.get("results"), list):
+                frame.f_locals["results"].clear()
+            frame = frame.f_back
+        return x @ W + b
+
+    result = grade_exercise(get_exercise("1.1"), {"linear_forward": emptying})
+    assert result.earned == 0 and "the answer holds 1 attempts for" in result.feedback, result.feedback
