@@ -46,15 +46,18 @@ def _claimed_outputs(nb):
 
 
 def _patches():
+    """Patch the comparison, the judge and the harness (to its two steps: keep, then send a forged reply)."""
     return ("import d2lite.grading.compare as compare, d2lite.grading.runner as runner\n"
-            "import d2lite.grading.harness as harness\n"
+            "import d2lite.grading.harness as harness, d2lite.grading.wire as wire\n"
             "from IPython.display import display\n"
             "compare.mismatch = lambda *a, **k: None\n"
             "runner.judge = lambda *a, **k: runner.CaseResult('', True)\n"
-            "def respond(secret, request):\n"
-            "    display({harness.REPLY_MIME: {'secret': secret, 'attempts': [{'got': {'t': 'value', 'v': 'PASS'},\n"
-            "             'inputs': []}] * 4}}, raw=True)\n"
-            "harness.respond = respond\n")
+            "def respond(request):\n"
+            "    harness._pending[:] = [len(wire.unpack(request)[1])]\n"
+            "def send(secret):\n"
+            "    attempts = [{'got': {'t': 'value', 'v': 'PASS'}, 'inputs': [], 'case': i} for i in range(harness._pending[0])]\n"
+            "    display({harness.REPLY_MIME: {'secret': secret, 'attempts': attempts}}, raw=True)\n"
+            "harness.respond, harness.send = respond, send\n")
 
 
 def corpus(outside):
@@ -192,8 +195,8 @@ REASONS = [
     ("fake_check", "", POINTS - 2, {"1.1": "Hint: the bias b is missing"}),
     ("fake_reply", "", POINTS - 2, {"1.1": "Hint: the bias b is missing"}),
     ("fake_outputs", "", 0, {"1.1": "not implemented yet"}),
-    ("patched_d2lite", "review by hand: the code uses the grader's internals (compare, harness, runner)", 0,
-     {"1.1": "linear_forward, a batch of 4 rows"}),
+    ("patched_d2lite", "review by hand: the code reaches the references through import d2lite.grading.compare", 0,
+     {"1.1": "linear_forward, a batch of 4 rows, 3 inputs, 2 outputs: changed its input `x` in place"}),
 ]
 
 
@@ -216,7 +219,8 @@ def test_borrowing_the_reference_passes_but_is_flagged(book):
     # The grader judges behaviour, so a notebook that imports d2lite's own implementation passes that part;
     # it cannot tell who wrote the code, but it points the instructor at it.
     assert book["rows"]["borrowed"]["total"] == str(POINTS)
-    assert "review by hand: the code uses the grader's internals (fundamentals)" in book["rows"]["borrowed"]["problems"]
+    assert ("review by hand: the code reaches the references through from d2lite.exercises.fundamentals import "
+            "linear_forward (exercise 1.1)") in book["rows"]["borrowed"]["problems"]
 
 
 def test_feedback_files_one_per_student(book):

@@ -283,32 +283,31 @@ def i2c_cols_by_column(x, kh, kw, stride, padding):
     return cols.reshape(*cols.shape[:2], oh, ow).transpose(0, 1, 3, 2).reshape(cols.shape)
 
 
-# ---- 2.7 CNN -----------------------------------------------------------------------------------
+# ---- 2.7 CNN (more in test_budget.py) ------------------------------------------------------------
 def cnn_ok():
     from d2lite import torch as dt
 
-    return nn.Sequential(dt.Conv2d(1, 12, 3, padding=1), nn.ReLU(), dt.Conv2d(12, 24, 3, padding=1), nn.ReLU(),
-                         dt.MaxPool2d(2), dt.Conv2d(24, 32, 3, padding=1), nn.ReLU(), dt.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(128, 10))
+    return nn.Sequential(dt.Conv2d(1, 8, 3, padding=1), nn.ReLU(), dt.MaxPool2d(2), dt.Conv2d(8, 16, 3, padding=1),
+                         nn.ReLU(), dt.MaxPool2d(2), dt.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+                         nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 10))
 
 
 def cnn_nine_classes():
-    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 64, 9))
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 64, 9))
 
 
 def cnn_mlp():
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(nn.Flatten(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
-def cnn_sigmoids():
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.Sigmoid(), nn.MaxPool2d(2),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.Sigmoid(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(128, 96), nn.Sigmoid(), nn.Linear(96, 10))
+def cnn_pointwise():
+    """A 1×1 convolution in front of an MLP: a convolution runs, but nothing is shared across positions."""
+    return nn.Sequential(nn.Conv2d(1, 1, 1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
 def cnn_too_big():
-    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 64, 64), nn.ReLU(),
-                         nn.Linear(64, 10))
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(32 * 64, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
 def cnn_class_not_instance():
@@ -316,7 +315,7 @@ def cnn_class_not_instance():
 
 
 def cnn_rgb():
-    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 64, 10))
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 256, 10))
 
 
 WRONG = {
@@ -339,8 +338,9 @@ WRONG = {
             ((i2c_no_pad,), "pad the image"), ((i2c_cols_by_column,), "row by row"),
             ((i2c_batch_last,), "batch-last layout of d2lite.scratch.im2col"),
             ((i2c_batch_last_reshaped,), "a reshape cannot move the batch axis")],
-    "2.7": [((cnn_nine_classes,), "(2, 10)"), ((cnn_mlp,), "no convolution layer"), ((cnn_sigmoids,), "needs at least 0.97"),
-            ((cnn_too_big,), "budget"), ((cnn_class_not_instance,), "instance"), ((cnn_rgb,), "raised")],
+    "2.7": [((cnn_nine_classes,), "it must give (1, 10)"), ((cnn_mlp,), "no convolution runs"),
+            ((cnn_pointwise,), "mean test accuracy"), ((cnn_too_big,), "the budget is 20,000"),
+            ((cnn_class_not_instance,), "instance"), ((cnn_rgb,), "could not be traced")],
 }
 
 CORRECT = {"2.1": (size_ok,), "2.2": (corr_ok,), "2.3": (conv_ok,), "2.4": (cb_ok,), "2.5": (mp_ok, mpb_ok),

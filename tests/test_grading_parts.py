@@ -16,7 +16,7 @@ from d2lite.grading.compare import mismatch
 from d2lite.grading.gradebook import find_submissions
 from d2lite.grading.runner import Attempt, attempts, expected_output, grade_part, judge
 from d2lite.grading.scoreboard import _SESSION, render, rows
-from d2lite.grading.submission import _internals_used, _only_checks, _read, resolve_chapter
+from d2lite.grading.submission import _only_checks, _read, resolve_chapter
 from grading_corpus import CHAPTER, solutions, write
 
 
@@ -75,8 +75,8 @@ def test_the_harness_answers_with_plain_data_only():
 
 def test_the_harness_refuses_to_send_huge_outputs():
     answer = _ask(get_exercise("1.1").parts[0], {"linear_forward": lambda x, W, b: np.ones(5_000_000)})
-    assert len(answer["attempts"]) == 1
-    assert re.match(r"returned \d+ MB of output, far more than expected", answer["attempts"][0]["error"])
+    assert [a["case"] for a in answer["attempts"]] == [0, 1, 2, 3]  # still one attempt per case, without outputs
+    assert all(re.match(r"returned \d+ MB of output, far more than expected", a["error"]) for a in answer["attempts"])
 
 
 def _roundtrip(value):
@@ -100,8 +100,8 @@ def test_wire_carries_outputs_exactly(value):
 
 def test_other_objects_come_back_as_stand_ins_with_their_type_name():
     assert mismatch(_roundtrip({"a": 1}), np.zeros(3)) == "returned a dict; expected a NumPy array of shape (3,)."
-    objects = _roundtrip(np.array([None, 1], dtype=object))
-    assert objects.dtype == object and objects.shape == (2,)
+    objects = _roundtrip(np.array([None, 1], dtype=object))  # never rebuilt: its cells could all point at one huge object
+    assert mismatch(objects, np.zeros(2)) == "returned a object_array; expected a NumPy array of shape (2,)."
     assert math.isnan(_roundtrip(float("nan"))) and _roundtrip(-math.inf) == -math.inf
     huge = _roundtrip(10 ** 30)
     assert type(huge).__name__ == "int" and not isinstance(huge, int)
@@ -195,12 +195,6 @@ def test_only_check_calls_are_skipped():
     assert not _only_checks('def f(x):\n    return x\ncheck("1.1", f)')
     assert not _only_checks("check(")
     assert not _only_checks("")
-
-
-def test_grading_internals_are_spotted():
-    assert _internals_used(["from d2lite.grading import check, scoreboard\nfrom d2lite.grading import (\n check)"]) == []
-    assert _internals_used(["import d2lite.grading.harness as h", "from d2lite.grading import check, wire as w"]) == [
-        "harness", "wire"]
 
 
 def test_reading_a_notebook(tmp_path):

@@ -1,9 +1,9 @@
 """Data sets that run offline, and ways to batch them (NumPy iterators, torch DataLoaders)."""
 from d2lite.data.batches import minibatches, to_loaders
-from d2lite.data.digits import Split, load_digits
+from d2lite.data.digits import Split, load_digits, load_placed_digits
 from d2lite.data.downloads import data_dir, download
 from d2lite.data.fashion_mnist import fetch_fashion_mnist, load_fashion_mnist, read_idx
 from d2lite.data.images import sample_photo
 
 __all__ = ["Split", "data_dir", "download", "fetch_fashion_mnist", "load_digits", "load_fashion_mnist",
-           "minibatches", "read_idx", "sample_photo", "to_loaders"]
+           "load_placed_digits", "minibatches", "read_idx", "sample_photo", "to_loaders"]

@@ -8,9 +8,11 @@ A submission that cannot be graded still gets its row, with the reason.
 """
 import csv
 import glob
+import hashlib
 import html
 import itertools
 import json
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -33,19 +35,51 @@ def _student(path, root):
     return "/".join(parts)
 
 
+def _walk(root):
+    """Every notebook below `root`, and every symbolic link (to a file or a folder), without following links."""
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            path = Path(folder) / name
+            if path.is_symlink() or (name in files and name.endswith(".ipynb")):
+                yield path
+
+
+def _linked(path, root):
+    """True when `path` or a folder between it and `root` is a symbolic link."""
+    path = Path(path)
+    return any(p.is_symlink() for p in [path, *path.parents] if p != root and root in p.parents)
+
+
 def find_submissions(target):
-    """(student, path) pairs, sorted: `target` is a folder (searched recursively) or a glob pattern."""
+    """(student, path) pairs, sorted: `target` is a folder (searched recursively) or a glob pattern.
+
+    Symbolic links are listed but never followed: `grade_all` reports them instead of grading them."""
     target = str(target)
     if Path(target).is_dir():
-        root, paths = Path(target), Path(target).glob("**/*.ipynb")
+        root, paths = Path(target), _walk(target)
     else:
         fixed = list(itertools.takewhile(lambda p: not _MAGIC.search(p), Path(target).parts[:-1]))
         root, paths = Path(*fixed) if fixed else Path("."), map(Path, glob.glob(target, recursive=True))
-    found = [p for p in paths if p.is_file() and ".ipynb_checkpoints" not in p.parts]
+    found = [p for p in paths if (p.is_symlink() or _linked(p, root) or p.is_file())
+             and ".ipynb_checkpoints" not in p.parts]
     return sorted((_student(p, root), p) for p in found)
 
 
+def _symlink_problem(path):
+    """Why a path is not graded because a symbolic link leads to it, or ""."""
+    path = Path(path)
+    link = next((p for p in [path, *path.parents] if p.is_symlink()), None)
+    if link is None:
+        return ""
+    return (f"not graded: {link.name} is a symbolic link (to {os.readlink(link)[:120]}); the grader does not follow "
+            "links, so that no submission can point it at files outside the submissions folder. Copy the notebook in "
+            "instead")
+
+
 def _grade_safely(path, chapter, limits):
+    problem = _symlink_problem(path)
+    if problem:
+        return Submission(str(path), problems=[problem])
     try:
         return grade_notebook(path, chapter, limits)
     except Exception as e:  # a grader bug must not stop the batch: the row says what happened
@@ -65,9 +99,17 @@ def grade_all(pairs, chapter=None, limits=None, jobs=1, progress=True):
 
 
 def _by_student(graded):
+    """student -> submissions, one per chapter: a second notebook for a chapter the student already has is
+    left out of the grades and reported on the first (`graded` is in find_submissions' order, by path)."""
     students = {}
     for student, sub in graded:
-        students.setdefault(student, []).append(sub)
+        subs = students.setdefault(student, [])
+        first = next((s for s in subs if sub.chapter and s.chapter == sub.chapter), None)
+        if first is None:
+            subs.append(sub)
+        else:
+            first.problems.append(f"another notebook for {sub.chapter}, {sub.path}, was not counted: hand in one "
+                                  "notebook per chapter")
     return students
 
 
@@ -78,7 +120,17 @@ def _columns(graded):
 
 
 def _slug(student):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", student.replace("/", "__")) or "student"
+    """The feedback file's name: the student's own when it is plain (lower-case letters, digits, . _ -), else a
+    readable form with "~" and a hash of the exact name, so that two students never share a file."""
+    if re.fullmatch(r"[a-z0-9_-][a-z0-9._-]*", student):
+        return student
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", student.replace("/", "__")).lstrip(".")[:60] or "student"
+    return f"{readable}~{hashlib.sha256(student.encode()).hexdigest()[:12]}"
+
+
+def _cell(text):
+    """A CSV cell that no spreadsheet runs as a formula (OWASP: a leading = + - @, tab or return is quoted)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _feedback(student, subs, fmt):
@@ -118,8 +170,8 @@ def write_gradebook(graded, out_dir, feedback="md"):
             missing = sorted({ex.chapter for ex in columns} - {s.chapter for s in subs})
             problems = [f"{Path(s.path).name}: {p}" for s in subs for p in s.problems]
             problems += [f"no notebook for {c}" for c in missing]
-            writer.writerow([student] + [f"{earned[ex.id]:g}" if ex.id in earned else "" for ex in columns]
-                            + [f"{sum(earned.values()):g}", f"{possible:g}", " | ".join(problems)])
+            writer.writerow([_cell(student)] + [f"{earned[ex.id]:g}" if ex.id in earned else "" for ex in columns]
+                            + [f"{sum(earned.values()):g}", f"{possible:g}", _cell(" | ".join(problems))])
     book = {"exercises": [{"id": ex.id, "title": ex.title, "chapter": ex.chapter, "points": ex.points}
                           for ex in columns],
             "possible": possible,

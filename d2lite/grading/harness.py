@@ -1,12 +1,18 @@
 """The grader's agent inside a submission's kernel: call the reader's function on the grader's cases.
 
-After the submission's cells have run, the grader sends cells of the form
-`respond(secret, request)`. The request, pickled by the grader, holds a Part
-(without its reference or mistakes) and the arguments of its cases; `respond`
-looks the reader's function up in the notebook's namespace, runs
-`runner.attempts` and displays the outputs, as JSON (see `wire`), under the MIME
-type REPLY_MIME and tagged with `secret`. The verdict is not made here: this
-process runs the submission's code and can be made to say anything.
+After the submission's cells have run, the grader asks for each part in two
+steps. `respond(request)`: the request, pickled by the grader, holds a Part
+(without its reference, mistakes or judge) and the arguments of its cases;
+`respond` looks the reader's function up in the notebook's namespace, runs
+`runner.attempts` (one attempt per case, numbered) and keeps the reply. Then,
+once that has finished, `send(secret)` displays the reply, as JSON (see `wire`),
+under the MIME type REPLY_MIME and tagged with `secret`, which the grader draws
+only now: while the reader's function runs, no secret exists in this process.
+
+The verdict is not made here: this process runs the submission's code and can be
+made to say anything. The grader accepts a reply only when it holds exactly one
+outcome per case, in order, and judges every output itself, so a forged reply can
+claim no more than the reader's function could have returned.
 """
 import dataclasses
 import json
@@ -48,19 +54,27 @@ def reply(text, namespace):
         return {"problem": problem}
     described, size = [], 0
     for attempt in attempts(part, fn, cases_args):
-        item = _describe(attempt, part.mutates)
+        item = dict(_describe(attempt, part.mutates), case=attempt.case)
         size += len(json.dumps(item))
-        if size > MAX_REPLY_BYTES:
-            described.append({"error": f"returned {size >> 20} MB of output, far more than expected: check the "
-                                       "shape you build (a missing sum, an outer product?).", "inputs": item["inputs"]})
-            break
+        if size > MAX_REPLY_BYTES:  # this case and the rest, without their outputs
+            item = {"error": f"returned {size >> 20} MB of output, far more than expected: check the shape you "
+                             "build (a missing sum, an outer product?).", "inputs": [], "case": attempt.case}
         described.append(item)
     return {"attempts": described}
 
 
-def respond(secret, text):
-    """Kernel side: answer the grader (the grader's harness cell calls this)."""
+_pending = []  # the reply `respond` made, until `send` displays it
+
+
+def respond(text):
+    """Kernel side, step 1: run the reader's function on the request's cases and keep the reply."""
     from IPython import get_ipython
+
+    _pending[:] = [reply(text, get_ipython().user_ns)]
+
+
+def send(secret):
+    """Kernel side, step 2: display the kept reply, tagged with `secret`."""
     from IPython.display import display
 
-    display({REPLY_MIME: dict(reply(text, get_ipython().user_ns), secret=secret)}, raw=True)
+    display({REPLY_MIME: dict(_pending.pop() if _pending else {}, secret=secret)}, raw=True)

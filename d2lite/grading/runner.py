@@ -98,6 +98,7 @@ class Attempt:
     got: object = None
     error: str = ""                             # set when it raised, timed out or returned nothing usable
     inputs: list = field(default_factory=list)  # the arguments after the call, to see what it changed in place
+    case: int = -1                              # the position of its case in the grader's list
 
 
 def _changed(before, after):
@@ -125,18 +126,32 @@ def unusable(part, fn):
 
 
 def attempts(part, fn, cases_args):
-    """Call the reader's `fn` through the part's driver on a copy of each case's arguments, with a time limit.
+    """Call the reader's `fn` through the part's driver on a copy of each case's arguments, with a time limit:
+    one Attempt per case, in order.
 
-    Stops early when the remaining cases would only fail the same way (not implemented, too slow).
+    Once a call fails in a way the remaining cases would repeat (not implemented, too slow), the
+    remaining cases get the same error without being called.
     """
-    results = []
-    for case_args in cases_args:
+    cases_args = tuple(cases_args)  # a tuple: the function may find it on the stack, but cannot shorten it
+    results, stop = [], ""
+    for index, case_args in enumerate(cases_args):
+        if stop:
+            results.append(Attempt(error=stop, case=index))
+            continue
         args = copy.deepcopy(case_args)
         got, error = run_limited(lambda: part.driver(fn, *args), part.timeout, part.strict_float)
-        results.append(Attempt(got, error or "", args))
+        results.append(Attempt(got, error or "", args, index))
         if error and (error.startswith(NOT_IMPLEMENTED) or error.startswith("did not finish")):
-            break
+            stop = error
     return results
+
+
+def one_per_case(cases, tried):
+    """"" when `tried` holds exactly one attempt per case, in the cases' order; else why the part scores 0."""
+    if [a.case for a in tried] == list(range(len(cases))):
+        return ""
+    return (f"{NOT_GRADED}: the answer holds {len(tried)} attempts for {len(cases)} cases, or not in their order "
+            "(was the grader tampered with?); the part scores 0")
 
 
 def expected_output(part, case):
@@ -189,7 +204,14 @@ def grade_part(part, fn):
     if problem:
         return PartResult(part.func, part.points, [CaseResult("", False, problem)])
     cases = part.cases()
-    tried = attempts(part, fn, [case.args for case in cases])
+    return judge_all(part, cases, attempts(part, fn, [case.args for case in cases]))
+
+
+def judge_all(part, cases, tried):
+    """The PartResult for `tried`, which must hold exactly one attempt per case, in order."""
+    problem = one_per_case(cases, tried)
+    if problem:
+        return PartResult(part.func, part.points, [CaseResult("", False, problem)])
     return PartResult(part.func, part.points,
                       [judge(part, case, a, expected_output(part, case)) for case, a in zip(cases, tried)])
 

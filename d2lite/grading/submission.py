@@ -24,16 +24,13 @@ from pathlib import Path
 
 from d2lite.grading import wire
 from d2lite.grading.exercise import chapters, exercises_of
+from d2lite.grading.flags import routes_to_references
 from d2lite.grading.harness import REPLY_MIME, request
 from d2lite.grading.kernel import Kernel, KernelFailed
-from d2lite.grading.runner import (NOT_GRADED, Attempt, CaseResult, ExerciseResult, PartResult,
-                                   expected_output, judge)
+from d2lite.grading.runner import NOT_GRADED, Attempt, CaseResult, ExerciseResult, PartResult, judge_all
 
 MAX_NOTEBOOK_BYTES = 50 << 20
 _CHECK_ID = re.compile(r"""\bcheck\(\s*["'](\d+)\.(\d+)["']""")
-_PUBLIC = {"check", "scoreboard", "ExerciseFailed"}
-_GRADING_REF = re.compile(r"d2lite\.(?:grading|exercises)\.(\w+)"
-                          r"|from\s+d2lite\.(?:grading|exercises)\s+import\s+(\([^)]*\)|[^\n]+)")
 
 
 @dataclass
@@ -92,6 +89,8 @@ def _read(path):
         nb = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"it is not valid JSON (line {e.lineno}, column {e.colno}): corrupted or cut short?") from None
+    except RecursionError:
+        raise ValueError("its JSON is nested far more deeply than a notebook's: corrupted or made by hand?") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ValueError("it has no list of cells")
     if nb.get("nbformat") != 4:
@@ -139,18 +138,10 @@ def _only_checks(source):
     """True for a cell that does nothing but call check(...)."""
     try:
         body = ast.parse(source).body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):  # the kernel will say what is wrong
         return False
     return bool(body) and all(isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
                               and isinstance(s.value.func, ast.Name) and s.value.func.id == "check" for s in body)
-
-
-def _internals_used(sources):
-    """Names from d2lite.grading or the exercise bank that the code uses beyond the public ones (for review)."""
-    names = set()
-    for attribute, imported in _GRADING_REF.findall("\n".join(sources)):
-        names.update([attribute] if attribute else [n.split()[0] for n in imported.strip("()").split(",") if n.strip()])
-    return sorted(names - _PUBLIC)
 
 
 def _run_cells(kernel, sources, seconds, problems):
@@ -175,8 +166,8 @@ def _run_cells(kernel, sources, seconds, problems):
         problems.append(f"{len(errors) - 3} more cells raised errors")
 
 
-def _harness_code(secret, request):
-    return f"__import__('d2lite.grading.harness', fromlist=['respond']).respond({secret!r}, {request!r})"
+def _harness_code(function, argument):
+    return f"__import__('d2lite.grading.harness', fromlist=[{function!r}]).{function}({argument!r})"
 
 
 def _genuine(secret):
@@ -189,7 +180,7 @@ def _genuine(secret):
 
 def _the_reply(run):
     """(the harness's reply, "") or (None, why there is none)."""
-    if len(run.displays) == 1 and run.status != "timeout":
+    if len(run.displays) == 1 and run.status == "ok":
         return run.displays[0][REPLY_MIME], ""
     if len(run.displays) > 1:
         return None, "the kernel answered more than once (was the grader tampered with?)"
@@ -199,25 +190,27 @@ def _the_reply(run):
                       run.status, "no answer from the kernel")
 
 
-def _decode_attempt(item):
-    inputs = [None if x is None else wire.decode(x) for x in item.get("inputs", [])]
+def _decode_attempt(item, budget):
+    case = item["case"] if type(item.get("case")) is int else -1
+    inputs = [None if x is None else wire.decode(x, budget=budget) for x in item.get("inputs", [])[:64]]
     if "error" in item:
-        return Attempt(error=str(item["error"])[:1000] or "failed.", inputs=inputs)
-    return Attempt(got=wire.decode(item["got"]), inputs=inputs)
+        return Attempt(error=str(item["error"])[:1000] or "failed.", inputs=inputs, case=case)
+    return Attempt(got=wire.decode(item["got"], budget=budget), inputs=inputs, case=case)
 
 
 def _judged(part, cases, reply):
-    """The PartResult for a genuine reply; raises ValueError if the reply is malformed."""
+    """The PartResult for a genuine reply (exactly one attempt per case, in order, or 0 points);
+    raises ValueError if the reply is malformed."""
     try:
         if "problem" in reply:
             return PartResult(part.func, part.points, [CaseResult("", False, str(reply["problem"])[:300])])
-        tried = [_decode_attempt(item) for item in reply["attempts"][:len(cases)]]
+        items, budget = reply["attempts"], wire.Budget()
+        if not isinstance(items, list):
+            raise TypeError("attempts is not a list")
+        tried = [_decode_attempt(item, budget) for item in items[:len(cases) + 1]]  # one too many is enough to refuse
     except (KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"{type(e).__name__}: {e}") from None
-    if not tried:
-        raise ValueError("no case was tried")
-    return PartResult(part.func, part.points,
-                      [judge(part, case, a, expected_output(part, case)) for case, a in zip(cases, tried)])
+    return judge_all(part, cases, tried)
 
 
 def _grade_part(kernel, part, limits, problems):
@@ -225,9 +218,11 @@ def _grade_part(kernel, part, limits, problems):
         return _not_graded(part, "the kernel was stopped earlier" if kernel.killed else "the kernel died earlier")
     cases = part.cases()
     timeout = min(part.timeout, limits.call_timeout or part.timeout)
-    secret = secrets.token_hex(16)  # made now, after the submission's own code has run
-    run = kernel.execute(_harness_code(secret, request(part, cases, timeout)), timeout=len(cases) * timeout + 5,
-                         store_history=False, keep=_genuine(secret))
+    run = kernel.execute(_harness_code("respond", request(part, cases, timeout)), timeout=len(cases) * timeout + 5,
+                         store_history=False, keep=lambda data: False)
+    if run.status == "ok":  # only now, with the reader's calls finished, is there a secret to tag the reply with
+        secret = secrets.token_hex(16)
+        run = kernel.execute(_harness_code("send", secret), timeout=10, store_history=False, keep=_genuine(secret))
     reply, why = _the_reply(run)
     if reply is not None:
         try:
@@ -274,9 +269,7 @@ def grade_notebook(path, chapter=None, limits=None):
     if sub.problems:  # nothing worth running
         sub.exercises = [ungraded(ex, sub.problems[0]) for ex in exercises]
     else:
-        internals = _internals_used(sources)
-        if internals:
-            sub.problems.append(f"review by hand: the code uses the grader's internals ({', '.join(internals)})")
+        sub.problems.extend(routes_to_references(sources, exercises))
         try:
             _grade_in_kernel(sub, sources, exercises, limits, start)
         except KernelFailed as e:

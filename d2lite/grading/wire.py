@@ -6,6 +6,10 @@ plus a dtype and a shape checked before use. Nothing the kernel sends is unpickl
 or evaluated, so a submission cannot run code in the grader through its outputs.
 Objects of other types come back as a stand-in that keeps only the type's name,
 which is all the feedback needs ("returned a dict; expected ...").
+
+Decoding is bounded by the reply's size: an array's bytes are in the reply, arrays of
+Python objects (whose cells could all point at one huge object) and zero-size item
+types are refused, and a `Budget` shared by one reply caps the values it may expand to.
 """
 import base64
 import functools
@@ -17,7 +21,8 @@ import numpy as np
 
 MAX_DEPTH = 8          # tuples of tuples of ...
 MAX_ITEMS = 10_000     # per tuple or list
-MAX_OBJECT_CELLS = 1_000_000
+MAX_DECODED_BYTES = 256 << 20   # per reply, all arrays together
+MAX_DECODED_ITEMS = 1_000_000   # per reply, all values together
 _KINDS = set("biufcUS")  # bool, int, uint, float, complex, str, bytes: plain bytes with no pointers
 _TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 
@@ -33,8 +38,8 @@ def unpack(text):
 
 
 def _array(a):
-    if a.dtype.kind not in _KINDS:
-        return {"t": "array", "dtype": "object", "shape": list(a.shape)}
+    if a.dtype.kind not in _KINDS:  # described by its type only: the grader never rebuilds Python objects
+        return {"t": "other", "type": "object_array" if a.dtype.kind == "O" else f"{a.dtype.kind}_array"}
     return {"t": "array", "dtype": a.dtype.str, "shape": list(a.shape),
             "data": base64.b64encode(a.tobytes(order="C")).decode("ascii")}
 
@@ -61,26 +66,41 @@ def _stand_in_class(name):
     return type(name, (), {"__repr__": lambda self: f"<a {name}>"})
 
 
-def _decode_array(tree):
+class Budget:
+    """What one reply may still expand to; `take` raises ValueError once it is spent."""
+
+    def __init__(self, max_bytes=MAX_DECODED_BYTES, max_items=MAX_DECODED_ITEMS):
+        self.bytes, self.items = max_bytes, max_items
+
+    def take(self, n_bytes=0, n_items=1):
+        self.bytes -= n_bytes
+        self.items -= n_items
+        if self.bytes < 0 or self.items < 0:
+            raise ValueError("the reply expands to more than the grader accepts")
+
+
+def _decode_array(tree, budget):
     shape = tree["shape"]
     if not (isinstance(shape, list) and len(shape) <= 32 and all(type(n) is int and n >= 0 for n in shape)):
         raise ValueError("bad shape")
-    if tree["dtype"] == "object":
-        if math.prod(shape) > MAX_OBJECT_CELLS:
-            raise ValueError("object array too large")
-        return np.empty(shape, dtype=object)
+    if not isinstance(tree["dtype"], str) or len(tree["dtype"]) > 8:
+        raise ValueError("bad dtype")
     dtype = np.dtype(tree["dtype"])
-    if dtype.kind not in _KINDS or dtype.hasobject:
+    if dtype.kind not in _KINDS or dtype.hasobject or dtype.itemsize == 0:
         raise ValueError(f"dtype {dtype} not accepted")
     data = base64.b64decode(tree["data"], validate=True)
     if len(data) != math.prod(shape) * dtype.itemsize:
         raise ValueError("array data does not match its shape")
+    budget.take(2 * len(data), 1)  # the decoded bytes and the array's copy
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def decode(tree, depth=0):
-    """Grader side: the value `encode` described. Raises ValueError on anything malformed."""
+def decode(tree, depth=0, budget=None):
+    """Grader side: the value `encode` described. Raises ValueError on anything malformed or when the
+    values decoded with the same `budget` (default: a fresh one) would exceed it."""
+    budget = Budget() if budget is None else budget
     try:
+        budget.take()
         kind = tree["t"]
         if kind == "value" and (tree["v"] is None or isinstance(tree["v"], (bool, str))):
             return tree["v"]
@@ -89,10 +109,10 @@ def decode(tree, depth=0):
         if kind == "float" and type(tree["v"]) in (int, float, str):
             return float(tree["v"])
         if kind in ("array", "scalar"):
-            array = _decode_array(tree)
+            array = _decode_array(tree, budget)
             return array[()] if kind == "scalar" and array.ndim == 0 else array
         if kind in ("tuple", "list") and depth < MAX_DEPTH and len(tree["items"]) <= MAX_ITEMS:
-            items = [decode(v, depth + 1) for v in tree["items"]]
+            items = [decode(v, depth + 1, budget) for v in tree["items"]]
             return tuple(items) if kind == "tuple" else items
         if kind == "other" and isinstance(tree["type"], str):
             name = tree["type"] if _TYPE_NAME.fullmatch(tree["type"]) else "object"
