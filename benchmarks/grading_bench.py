@@ -8,8 +8,11 @@
 2. A batch: --batch copies of the chapter's notebooks (a third solutions, a third the
    shipped exercises, a third a solution with one bug) graded by `d2lite gradebook`
    with --jobs workers, timed end to end.
+3. What the OS sandbox (bubblewrap) costs: a notebook graded in it and without it
+   (`--no-sandbox`), alternately, medians of --runs runs, and the batch both ways.
 
 Run from the repository root:  .venv/bin/python benchmarks/grading_bench.py [--runs 3] [--batch 30] [--jobs 2]
+(--only-sandbox: part 3 alone).
 """
 import argparse
 import json
@@ -22,7 +25,8 @@ from pathlib import Path
 
 from d2lite import cli
 from d2lite.grading.kernel import Kernel
-from d2lite.grading.submission import grade_notebook
+from d2lite.grading.isolation import unavailable
+from d2lite.grading.submission import Limits, grade_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "01_fundamentals"
@@ -44,7 +48,7 @@ def own_run_in_sandbox(path):
     """Seconds to start the grader's kind of kernel and run every code cell in it, check cells included."""
     cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     start = time.perf_counter()
-    with Kernel(memory_mb=4096) as kernel:
+    with Kernel(memory_mb=4096, isolated=not unavailable()) as kernel:
         for source in cells:
             kernel.execute(source, timeout=600)
     return time.perf_counter() - start
@@ -56,7 +60,7 @@ def overhead(path, runs):
         own.append(own_run_time(path))
         same.append(own_run_in_sandbox(path))
         start = time.perf_counter()
-        sub = grade_notebook(path)
+        sub = grade_notebook(path, limits=Limits(isolated=not unavailable()))
         graded.append(time.perf_counter() - start)
         parts.append(sub.seconds)
     median = {k: statistics.median(p[k] for p in parts) for k in ("kernel", "cells", "grading")}
@@ -75,7 +79,17 @@ def _one_bug(folder):
     return path
 
 
-def batch(size, jobs):
+def sandbox_cost(path, runs):
+    """Median seconds to grade `path` with and without the sandbox (total, and the kernel's start), alternately."""
+    seconds = {True: [], False: []}
+    for _ in range(runs):
+        for isolated in (True, False):
+            seconds[isolated].append(grade_notebook(path, limits=Limits(isolated=isolated)).seconds)
+    return {isolated: {k: statistics.median(s[k] for s in runs_) for k in ("kernel", "total")}
+            for isolated, runs_ in seconds.items()}
+
+
+def batch(size, jobs, isolated=True):
     folder = Path(tempfile.mkdtemp(prefix="d2lite-bench-"))
     try:
         sources = [ROOT / "solutions" / f"{CHAPTER}.ipynb", ROOT / "exercises" / f"{CHAPTER}.ipynb", _one_bug(folder)]
@@ -85,7 +99,7 @@ def batch(size, jobs):
             shutil.copy(sources[i % 3], student / f"{CHAPTER}.ipynb")
         start = time.perf_counter()
         cli.main(["gradebook", str(folder / "submissions"), "--out", str(folder / "out"), "--jobs", str(jobs),
-                  "--quiet"])
+                  "--quiet"] + ["--no-sandbox"] * (not isolated))
         wall = time.perf_counter() - start
         book = json.loads((folder / "out" / "gradebook.json").read_text())
         totals = sorted({s["earned"] for s in book["students"]})
@@ -100,7 +114,23 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only-sandbox", action="store_true", help="measure only what the sandbox costs")
     args = parser.parse_args()
+    if unavailable():
+        print(f"No OS sandbox here ({unavailable()}): measuring without it only.")
+    else:
+        for name in ("solutions", "exercises"):
+            c = sandbox_cost(ROOT / name / f"{CHAPTER}.ipynb", args.runs)
+            print(f"{name}: graded in the sandbox {c[True]['total']:.2f} s (kernel start {c[True]['kernel']:.2f} s), "
+                  f"without {c[False]['total']:.2f} s (kernel start {c[False]['kernel']:.2f} s): "
+                  f"{c[True]['total'] - c[False]['total']:+.2f} s per notebook")
+        both = {isolated: batch(args.batch, args.jobs, isolated) for isolated in (True, False)}
+        print(f"batch of {args.batch}, --jobs {args.jobs} on {os.cpu_count()} cores: "
+              f"sandbox {both[True]['wall_s']:.1f} s, without {both[False]['wall_s']:.1f} s "
+              f"({both[True]['wall_s'] / both[False]['wall_s']:.2f}x); "
+              f"totals seen {both[True]['distinct_totals']} and {both[False]['distinct_totals']}")
+        if args.only_sandbox:
+            return
     for name in ("solutions", "exercises"):
         r = overhead(ROOT / name / f"{CHAPTER}.ipynb", args.runs)
         parts = r["grader_breakdown_s"]
@@ -109,7 +139,7 @@ def main():
               f"{r['own_sandbox_s']:.2f} s in the grader's kernel (overhead {r['overhead_sandbox_s']:+.2f} s); "
               f"grader: kernel {parts['kernel']:.2f} s, cells {parts['cells']:.2f} s, "
               f"harness+judging {parts['grading']:.2f} s")
-    b = batch(args.batch, args.jobs)
+    b = batch(args.batch, args.jobs, isolated=not unavailable())
     print(f"batch: {b['submissions']} submissions, --jobs {b['jobs']} on {b['cores']} cores: {b['wall_s']:.1f} s "
           f"({b['per_submission_s']:.2f} s per submission); totals seen {b['distinct_totals']}")
 

@@ -25,10 +25,17 @@ def cmd_exercises(args):
     return 0
 
 
-def _limits(args):
+def _limits(args, isolated):
     from d2lite.grading.submission import Limits
 
-    return Limits(timeout=args.timeout, memory_mb=args.memory, call_timeout=args.call_timeout)
+    return Limits(timeout=args.timeout, memory_mb=args.memory, call_timeout=args.call_timeout, isolated=isolated)
+
+
+def _why_not_isolated(args):
+    """"" when kernels will run in the OS sandbox, else why not."""
+    from d2lite.grading.isolation import unavailable
+
+    return "--no-sandbox was given" if args.no_sandbox else unavailable()
 
 
 def _notebooks(paths):
@@ -44,8 +51,12 @@ def cmd_grade(args):
     from d2lite.grading.scoreboard import render, rows
 
     paths = _notebooks(args.paths)
-    graded = [sub for _, sub in grade_all([(str(p), p) for p in paths], args.chapter, _limits(args), args.jobs,
-                                          progress=False)]
+    why_not = _why_not_isolated(args)
+    if why_not:
+        print(f"Not isolated ({why_not}): the notebook runs as you, guarded only against accidents; "
+              "fine for your own work, not for other people's.", file=sys.stderr)
+    graded = [sub for _, sub in grade_all([(str(p), p) for p in paths], args.chapter, _limits(args, not why_not),
+                                          args.jobs, progress=False)]
     if args.json:
         print(json.dumps([sub.to_dict() for sub in graded], indent=1))
     else:
@@ -62,15 +73,26 @@ def cmd_grade(args):
 def cmd_gradebook(args):
     from d2lite.grading.gradebook import find_submissions, grade_all, write_gradebook
 
+    why_not = _why_not_isolated(args)
+    if why_not and not args.no_sandbox:
+        print(f"Refusing to grade other people's notebooks without an OS sandbox: {why_not}.\n"
+              "Install bubblewrap (see docs/grading.md, 'Grading on a shared server'), or pass --no-sandbox "
+              "if every notebook is trusted.", file=sys.stderr)
+        return 2
     pairs = find_submissions(args.target)
     if not pairs:
         print(f"No notebooks found in {args.target}.", file=sys.stderr)
         return 1
-    graded = grade_all(pairs, args.chapter, _limits(args), args.jobs, progress=not args.quiet)
-    csv_path = write_gradebook(graded, args.out, args.feedback)
+    warning = (f"NOT ISOLATED ({why_not}): each kernel ran as the grader's user, guarded only by Python hooks."
+               if why_not else "")
+    if warning:
+        print(f"Warning: {warning}", file=sys.stderr)
+    graded = grade_all(pairs, args.chapter, _limits(args, not why_not), args.jobs, progress=not args.quiet)
+    csv_path = write_gradebook(graded, args.out, args.feedback, warning=warning)
     flagged = sum(bool(sub.problems) for _, sub in graded)
     print(f"Graded {len(graded)} notebook(s) into {csv_path}, {Path(args.out) / 'gradebook.json'} and "
-          f"{Path(args.out) / 'feedback'}/" + (f"; {flagged} with problems (see that column)." if flagged else "."))
+          f"{Path(args.out) / 'feedback'}/" + (f"; {flagged} with problems (see that column)." if flagged else ".")
+          + (f"\nWarning: {warning}" if warning else ""))
     return 0
 
 
@@ -78,10 +100,14 @@ def _grading_options(parser, jobs):
     parser.add_argument("--chapter", help="grade every notebook as this chapter (default: from file name or content)")
     parser.add_argument("--jobs", type=int, default=jobs, help=f"notebooks graded at once (default {jobs})")
     parser.add_argument("--timeout", type=float, default=300,
-                        help="seconds for all of a notebook's cells together (default 300)")
-    parser.add_argument("--memory", type=int, default=4096, help="memory limit per kernel in MB (default 4096)")
+                        help="CPU seconds for all of a notebook's cells together (default 300)")
+    parser.add_argument("--memory", type=int, default=4096,
+                        help="resident memory per kernel in MB, all its processes together (default 4096)")
     parser.add_argument("--call-timeout", type=float, default=None,
-                        help="cap in seconds on each graded call (default: each exercise's own, 10 s)")
+                        help="cap in CPU seconds on each graded call (default: each exercise's own, 10 s)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run kernels without the OS sandbox (bubblewrap), as your own user: trusted notebooks "
+                             "only (default: the sandbox when it is available; gradebook refuses without it)")
 
 
 def build_parser():

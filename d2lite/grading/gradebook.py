@@ -155,8 +155,10 @@ def _feedback(student, subs, fmt):
     return "\n".join(out) + "\n"
 
 
-def write_gradebook(graded, out_dir, feedback="md"):
-    """Write gradebook.csv, gradebook.json and feedback/<student>.md (or .html) into `out_dir`; returns the CSV path."""
+def write_gradebook(graded, out_dir, feedback="md", warning=""):
+    """Write gradebook.csv, gradebook.json and feedback/<student>.md (or .html) into `out_dir`; returns the CSV path.
+
+    `warning` (such as "not isolated") goes into gradebook.json."""
     out = Path(out_dir)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     columns = _columns(graded)
@@ -177,6 +179,8 @@ def write_gradebook(graded, out_dir, feedback="md"):
             "possible": possible,
             "students": [{"student": student, "earned": sum(s.earned for s in subs),
                           "submissions": [s.to_dict() for s in subs]} for student, subs in students.items()]}
+    if warning:
+        book = {"warning": warning, **book}
     (out / "gradebook.json").write_text(json.dumps(book, indent=1))
     for student, subs in students.items():
         (out / "feedback" / f"{_slug(student)}.{feedback}").write_text(_feedback(student, subs, feedback))

@@ -1,14 +1,19 @@
 """A fresh, limited kernel for one submission, driven from the grader.
 
 `Kernel` starts `d2lite.grading.sandbox` (memory cap, file guard) as an IPython
-kernel whose working directory is a new temporary folder, runs code in it with a
-wall-clock limit, and notices when the kernel dies. Everything the kernel sends is
-untrusted: messages over MAX_MESSAGE_BYTES are dropped by ZeroMQ before they are read.
+kernel whose working directory is a new temporary folder, inside bubblewrap when
+`isolated` (isolation.py), runs code in it with a time limit, and notices when the
+kernel dies. Time limits count the CPU seconds of the kernel's processes, not the
+clock, so a verdict does not depend on how busy the machine is; the clock only stops a
+kernel that neither works nor answers (WALL_FACTOR times the limit, plus WALL_SLACK).
+Everything the kernel sends is untrusted: messages over MAX_MESSAGE_BYTES are dropped
+by ZeroMQ before they are read.
 """
 import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,12 +25,16 @@ import zmq
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
-from d2lite.grading.sandbox import MEMORY_MB, SANDBOX_DIR
+from d2lite.grading.isolation import Watch, bwrap_argv, first_inside, kill_tree
+from d2lite.grading.limits import WALL_FACTOR, WALL_SLACK  # the clock's limit: a kernel that sleeps is stopped too
+from d2lite.grading.sandbox import CPU_SECONDS, ISOLATED, MEMORY_MB, SANDBOX_DIR
 
 KERNEL_NAME = "d2lite-sandbox"
 MAX_MESSAGE_BYTES = 128 << 20
 MAX_DISPLAYS = 4  # kept per execution, whatever the kernel sends
+INTERRUPT_GRACE = 2.0             # CPU seconds an interrupted kernel may use before it is killed (15 s on the clock)
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")  # into the sandbox; nothing else of the grader's environment
 
 
 class KernelFailed(RuntimeError):
@@ -35,31 +44,36 @@ class KernelFailed(RuntimeError):
 @dataclass
 class Execution:
     """How running one piece of code went."""
-    status: str                                   # "ok", "error", "timeout" or "died"
+    status: str                                   # "ok", "error", "timeout" or "died" (error then says why, if known)
     error: str = ""                               # "NameError: name 'np' is not defined" when status is "error"
     displays: list = field(default_factory=list)  # data dicts of the display_data messages asked for
 
 
-def _kernel_specs(folder):
-    """A kernelspec manager that knows only the sandboxed kernel."""
+def _kernel_specs(folder, argv):
+    """A kernelspec manager that knows only the sandboxed kernel, started by `argv`."""
     spec_dir = Path(folder) / KERNEL_NAME
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "d2lite.grading.sandbox", "-f", "{connection_file}"],
-            "display_name": "d2lite grader (sandboxed)", "language": "python"}
+    spec = {"argv": argv, "display_name": "d2lite grader (sandboxed)", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return KernelSpecManager(kernel_dirs=[str(folder)])
 
 
 class Kernel:
-    """Use as `with Kernel(memory_mb=4096) as k: k.execute(code, timeout)`; the temporary folder goes away after."""
+    """Use as `with Kernel(memory_mb=4096) as k: k.execute(code, timeout)`; the temporary folder goes away after.
 
-    def __init__(self, memory_mb, startup_timeout=60.0):
+    `memory_mb` limits resident memory (the kernel and everything it starts, together), `cpu_seconds` (if
+    given) the kernel's CPU time in all; `isolated` runs it in bubblewrap (isolation.unavailable() must be "").
+    """
+
+    def __init__(self, memory_mb, startup_timeout=120.0, isolated=False, cpu_seconds=None):
         self.memory_mb = memory_mb
         self.startup_timeout = startup_timeout
+        self.isolated, self.cpu_seconds = isolated, cpu_seconds
         self.folder = Path(tempfile.mkdtemp(prefix="d2lite-grade-"))
         self.workdir = self.folder / "work"       # the submission's cwd: the only place it may write
         self.control = self.folder / "control"    # connection file, sockets, kernelspec: the grader's
-        self.manager = self.client = None
+        self.sockets = self.control / "sockets"   # the kernel's ZeroMQ sockets (the only part of control it sees)
+        self.manager = self.client = self.watch = None
         self.killed = False                       # True once the grader had to stop a runaway kernel
         self.context = zmq.Context()
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
@@ -76,20 +90,33 @@ class Kernel:
         self.close()
 
     def _environment(self):
-        env = dict(os.environ, **{SANDBOX_DIR: str(self.workdir), MEMORY_MB: str(self.memory_mb),
-                                  "TMPDIR": str(self.workdir), "IPYTHONDIR": str(self.workdir / ".ipython"),
-                                  "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+        base = {k: v for k, v in os.environ.items() if k in _PASSED_ON} if self.isolated else dict(os.environ)
+        env = dict(base, **{SANDBOX_DIR: str(self.workdir), MEMORY_MB: str(self.memory_mb),
+                            "TMPDIR": str(self.workdir), "IPYTHONDIR": str(self.workdir / ".ipython"),
+                            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+        if self.isolated:
+            env.update({"HOME": str(self.workdir), "MPLCONFIGDIR": str(self.workdir / ".matplotlib"), ISOLATED: "1"})
+        if self.cpu_seconds:
+            env[CPU_SECONDS] = str(int(self.cpu_seconds))
         env.update({name: "1" for name in _THREAD_VARIABLES})  # kernels side by side: one core each
         return env
+
+    def _argv(self, connection_file):
+        argv = [sys.executable, "-m", "d2lite.grading.sandbox", "-f", str(connection_file)]
+        return bwrap_argv(argv, self.workdir, self.sockets, connection_file) if self.isolated else argv
 
     def _start(self):
         self.workdir.mkdir()
         self.control.mkdir(mode=0o700)
-        self.manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_kernel_specs(self.control / "specs"),
-                                     transport="ipc", ip=str(self.control / "ipc"), context=self.context,
-                                     connection_file=str(self.control / "connection.json"))
+        self.sockets.mkdir(mode=0o700)
+        connection_file = self.control / "connection.json"
+        specs = _kernel_specs(self.control / "specs", self._argv(connection_file))
+        self.manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                                     ip=str(self.sockets / "kernel"), context=self.context,
+                                     connection_file=str(connection_file))
         self.manager.start_kernel(cwd=str(self.workdir), env=self._environment(),  # its output would garble ours:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.watch = Watch(self.manager.provisioner.process.pid, self.memory_mb)
         self.client = self.manager.client(context=self.context)
         self.client.start_channels()
         try:
@@ -101,34 +128,59 @@ class Kernel:
     def alive(self):
         return self.manager is not None and self.manager.is_alive()
 
+    def clock(self):
+        """The kernel's CPU seconds so far (its whole process tree), or the wall clock where that is unknown."""
+        return self.watch.clock()
+
+    @property
+    def stopped(self):
+        """Why the grader stopped the kernel for using too much (memory, processes), or ""."""
+        return self.watch.stopped if self.watch else ""
+
     def execute(self, code, timeout, store_history=True, keep=None):
-        """Run `code`; give up after `timeout` seconds (interrupting it, or killing the kernel if that fails).
+        """Run `code`; give up after `timeout` CPU seconds of the kernel, or WALL_FACTOR * timeout + WALL_SLACK
+        seconds on the clock (interrupting it, or killing the kernel if that fails).
 
         The data of the first few displays for which `keep(data)` is true are kept in the Execution.
         """
         if not self.alive:
-            return Execution("died")
+            return Execution("died", self.stopped)
         msg_id = self.client.execute(code, store_history=store_history, allow_stdin=False)
-        outcome = self._collect(msg_id, time.monotonic() + timeout, keep)
+        outcome = self._collect(msg_id, timeout, keep)
         if outcome.status == "timeout":
-            self.manager.interrupt_kernel()
-            if self._collect(msg_id, time.monotonic() + 3, None).status == "timeout":
+            self._interrupt()
+            if self._collect(msg_id, INTERRUPT_GRACE, None, wall=15.0).status == "timeout":
                 self.manager.shutdown_kernel(now=True)  # it ignored the interrupt: stop it for good
                 self.killed = True
         return outcome
 
-    def _collect(self, msg_id, deadline, keep):
-        """Read the kernel's messages about `msg_id` until it is idle, dead or out of time."""
+    def _interrupt(self):
+        """SIGINT to the kernel. In the sandbox, to the kernel alone: bubblewrap itself would die of it."""
+        if not self.isolated:
+            self.manager.interrupt_kernel()
+            return
+        pid = first_inside(self.watch.pid)
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except OSError:  # it ended meanwhile
+                pass
+
+    def _collect(self, msg_id, budget, keep, wall=None):
+        """Read the kernel's messages about `msg_id` until it is idle, dead or out of time: `budget` seconds
+        on the watch's clock (CPU time where known) or `wall` seconds on the clock (default from `budget`)."""
         outcome = Execution("ok")
+        deadline = self.watch.clock() + budget
+        by_cpu = self.watch.cpu is not None
+        wall_deadline = time.monotonic() + (wall or (WALL_FACTOR * budget + WALL_SLACK if by_cpu else budget))
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if self.watch.clock() >= deadline or time.monotonic() >= wall_deadline:
                 return Execution("timeout", displays=outcome.displays)
             try:
-                msg = self.client.get_iopub_msg(timeout=min(0.2, left))
+                msg = self.client.get_iopub_msg(timeout=0.2)
             except queue.Empty:
                 if not self.alive:
-                    return Execution("died", displays=outcome.displays)
+                    return Execution("died", self.stopped, displays=outcome.displays)
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
@@ -144,6 +196,9 @@ class Kernel:
     def close(self):
         if self.client is not None:
             self.client.stop_channels()
+        if self.watch is not None:
+            self.watch.close()
+            kill_tree(self.watch.pid)  # whatever the kernel started goes with it
         if self.manager is not None and self.manager.has_kernel:
             self.manager.shutdown_kernel(now=True)
         self.context.destroy(linger=0)

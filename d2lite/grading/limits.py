@@ -1,14 +1,25 @@
 """Run untrusted reader code with a time limit, turning every way it can fail into a message.
 
-Within one process this is best effort: a loop that catches every exception,
-again and again, forever, cannot be stopped from inside. The batch grader
-(`d2lite grade`) runs each notebook in its own kernel with a wall-clock limit,
-which stops even that.
+The limit counts the process's CPU time (ITIMER_PROF), so the verdict is the same on a
+busy machine as on an idle one. A call that catches the time-out and goes on still counts
+as too slow when it ends.
+
+In a grader's kernel the time-out fires once: a call that swallows it and never ends is
+stopped from outside (the grader counts the kernel's CPU time and kills it), so it gets the
+same verdict at any load. Fired again and again, it would escape or not depending on where
+a signal happens to land. In a notebook (check()), where nothing outside would stop it, the
+time-out fires again every 0.2 s, and a call that sleeps or waits is stopped by the clock
+after WALL_FACTOR times the limit plus WALL_SLACK.
 """
+import os
 import signal
 import threading
 
 import numpy as np
+
+from d2lite.grading.sandbox import SANDBOX_DIR
+
+WALL_FACTOR, WALL_SLACK = 4, 30.0
 
 
 class TimeLimitExceeded(BaseException):
@@ -16,17 +27,28 @@ class TimeLimitExceeded(BaseException):
 
 
 def _run_with_alarm(thunk, seconds):
-    def on_alarm(signum, frame):
+    fired = []
+
+    def on_limit(signum, frame):
+        fired.append(signum)
         raise TimeLimitExceeded()
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    # The timer fires again every 0.2 s, in case the reader's code catches the first one.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+    previous = {s: signal.signal(s, on_limit) for s in (signal.SIGPROF, signal.SIGALRM)}
+    if SANDBOX_DIR in os.environ:  # a grader's kernel (kernel.py sets it): the grader stops what does not stop here
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+    else:
+        signal.setitimer(signal.ITIMER_PROF, seconds, 0.2)
+        signal.setitimer(signal.ITIMER_REAL, WALL_FACTOR * seconds + WALL_SLACK, 0.2)
     try:
-        return thunk()
+        value = thunk()
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if fired:  # it caught the time-out and carried on
+        raise TimeLimitExceeded()
+    return value
 
 
 def _run_in_thread(thunk, seconds):
@@ -60,7 +82,7 @@ def run_limited(thunk, seconds, strict_float=False):
     except KeyboardInterrupt:
         raise
     except TimeLimitExceeded:
-        return None, (f"did not finish within {seconds:g} s: an endless loop, or far more work "
+        return None, (f"did not finish within {seconds:g} s of CPU time: an endless loop, or far more work "
                       "than needed (a Python loop over every element where one NumPy operation would do)?")
     except BaseException as e:  # the reader's code may raise anything, SystemExit included
         return None, describe_exception(e)

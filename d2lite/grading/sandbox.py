@@ -1,19 +1,23 @@
 """Start a submission's kernel under limits: a memory cap and a guard on files, processes and signals.
 
 The grader launches kernels as `python -m d2lite.grading.sandbox -f CONNECTION_FILE`
-with the environment variables below. Before the IPython kernel starts, this module
+(inside bubblewrap when it isolates them: isolation.py) with the environment variables
+below. Before the IPython kernel starts, this module
 
-- caps the address space (RLIMIT_AS) at D2LITE_MEMORY_MB, so a huge allocation raises
-  MemoryError instead of taking the machine down, and caps file sizes and core dumps;
+- caps the memory a process can write to (RLIMIT_DATA: heap and private writable
+  mappings, not the address space a library merely reserves, such as a CUDA build of
+  torch's 3 GB) at D2LITE_MEMORY_MB, so a huge allocation raises MemoryError instead of
+  taking the machine down; the grader also sums the resident memory of all the kernel's
+  processes (isolation.Watch); caps CPU time at D2LITE_CPU_SECONDS, file sizes and core dumps;
 - installs a Python audit hook (it cannot be removed) that raises PermissionError for
   writing, creating, deleting, renaming or changing files outside D2LITE_SANDBOX_DIR,
   for starting processes (a shell command would escape the hook), for signalling other
   processes and for raising the limits above.
 
-This is a guard against accidents and ordinary code, not a sandbox against a determined
-attacker: code that reaches native code (ctypes, a C extension) is not seen by audit
-hooks. Run the grader as an unprivileged user in a container for hostile submissions
-(see docs/grading.md).
+The audit hook is a guard against accidents and ordinary code, not a sandbox against a
+determined attacker: Python code can step around it (native code through ctypes, paths
+relative to a folder descriptor, ...). Against hostile submissions the grader relies on
+the operating system's isolation (bubblewrap); see docs/grading.md.
 """
 import os
 import resource
@@ -22,11 +26,15 @@ import sys
 
 SANDBOX_DIR = "D2LITE_SANDBOX_DIR"
 MEMORY_MB = "D2LITE_MEMORY_MB"
+CPU_SECONDS = "D2LITE_CPU_SECONDS"
+ISOLATED = "D2LITE_ISOLATED"  # set when the kernel runs in bubblewrap
 MAX_FILE_BYTES = 1 << 30
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _ALWAYS_WRITABLE = {os.devnull}
 
-# event -> ((index of a changed path, index of its dir_fd or None), ...), whether links are followed
+# event -> ((index of a changed path, index of its dir_fd or None), ...), whether links are followed.
+# Argument lists differ between Python versions (shutil.rmtree gained dir_fd in 3.11): an index past the
+# end of the event's arguments means "not given".
 _FILE_EVENTS = {
     "os.remove": (((0, 1),), False), "os.rmdir": (((0, 1),), False), "os.mkdir": (((0, 2),), False),
     "os.rename": (((0, 2), (1, 3)), False), "os.link": (((0, 2), (1, 3)), False), "os.symlink": (((1, 2),), False),
@@ -80,7 +88,8 @@ def make_guard(root):
         elif event in _FILE_EVENTS:
             paths, follow = _FILE_EVENTS[event]
             for at, fd_at in paths:
-                if not inside(args[at], None if fd_at is None else args[fd_at], follow):
+                dir_fd = args[fd_at] if fd_at is not None and fd_at < len(args) else None
+                if at < len(args) and not inside(args[at], dir_fd, follow):
                     refuse(event, args[at])
         elif event in _PROCESS_EVENTS:
             refuse(f"starting a process ({event})")
@@ -92,17 +101,21 @@ def make_guard(root):
     return guard
 
 
-def limit_resources(memory_mb):
-    """Cap address space, file size and core dumps (hard limits too, so the kernel cannot raise them)."""
+def limit_resources(memory_mb, cpu_seconds=None):
+    """Cap writable memory, CPU time, file size and core dumps (hard limits too, so the kernel cannot raise them)."""
     limit = int(memory_mb) << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    if cpu_seconds:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds), int(cpu_seconds)))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write raises OSError instead of killing
 
 
 def main(argv=None):
-    limit_resources(os.environ[MEMORY_MB])
+    limit_resources(os.environ[MEMORY_MB], os.environ.get(CPU_SECONDS))
+    if os.environ.get(ISOLATED):  # its parent is the sandbox's init, which dies with the grader (--die-with-parent);
+        os.environ.pop("JPY_PARENT_PID", None)  # ipykernel would take that parent for a dead grader
     sys.addaudithook(make_guard(os.environ[SANDBOX_DIR]))
     from ipykernel.kernelapp import launch_new_instance
 

@@ -1,9 +1,10 @@
 """Grade one notebook the way an instructor would: in a fresh kernel, with the grader's own checks.
 
 1. Read the notebook (stored outputs are ignored) and tell its chapter.
-2. Run its code cells in a new sandboxed kernel (kernel.py, sandbox.py) in a temporary
-   folder. Errors do not stop the run; one time limit covers all the cells; cells that
-   only call `check(...)` are skipped, since the notebook's own checks count for nothing.
+2. Run its code cells in a new sandboxed kernel (kernel.py, sandbox.py; in bubblewrap when
+   `Limits.isolated`, isolation.py) in a temporary folder. Errors do not stop the run; one
+   limit on the kernel's CPU time covers all the cells; cells that only call `check(...)`
+   are skipped, since the notebook's own checks count for nothing.
 3. For each part of each exercise, send the case arguments into the kernel
    (harness.py), read back the reader's outputs as plain data (wire.py), and judge them
    here, with the installed d2lite (runner.judge).
@@ -35,9 +36,15 @@ _CHECK_ID = re.compile(r"""\bcheck\(\s*["'](\d+)\.(\d+)["']""")
 
 @dataclass
 class Limits:
-    timeout: float = 300.0              # seconds for all the notebook's cells together
-    memory_mb: int = 4096               # address space of the kernel
+    timeout: float = 300.0              # CPU seconds for all the notebook's cells together
+    memory_mb: int = 4096               # resident memory of the kernel and what it starts
     call_timeout: float | None = None   # cap on each graded call (default: the exercise's own limit)
+    isolated: bool = False              # run the kernel in bubblewrap (the CLI decides: see cli.py)
+
+    @property
+    def cpu_seconds(self):
+        """A hard cap on the kernel's CPU time in all, behind the grader's own limits."""
+        return 2 * self.timeout + 600
 
 
 @dataclass
@@ -145,21 +152,22 @@ def _only_checks(source):
 
 
 def _run_cells(kernel, sources, seconds, problems):
-    deadline = time.monotonic() + seconds
+    start = kernel.clock()
     errors = []
     for number, source in enumerate(sources, 1):
         if not source.strip() or _only_checks(source):
             continue
-        run = kernel.execute(source, timeout=max(deadline - time.monotonic(), 0.1))
+        run = kernel.execute(source, timeout=max(seconds - (kernel.clock() - start), 0.1))
         if run.status == "error":
             errors.append(f"code cell {number} raised {run.error}")
         elif run.status == "timeout":
-            problems.append(f"time limit: the cells did not finish within {seconds:g} s; code cell {number} was "
-                            "stopped (an endless loop?) and the cells after it were not run")
+            problems.append(f"time limit: the cells did not finish within {seconds:g} s of CPU time; code cell "
+                            f"{number} was stopped (an endless loop?) and the cells after it were not run")
             break
         elif run.status == "died":
-            problems.append(f"the kernel died in code cell {number} (exit(), os._exit(), a crash or running out "
-                            "of memory); the cells after it were not run")
+            why = f"stopped by the grader: {run.error}" if run.error else ("exit(), os._exit(), a crash or running "
+                                                                          "out of memory")
+            problems.append(f"the kernel died in code cell {number} ({why}); the cells after it were not run")
             break
     problems.extend(errors[:3])
     if len(errors) > 3:
@@ -234,7 +242,7 @@ def _grade_part(kernel, part, limits, problems):
 
 
 def _grade_in_kernel(sub, sources, exercises, limits, start):
-    with Kernel(limits.memory_mb) as kernel:
+    with Kernel(limits.memory_mb, isolated=limits.isolated, cpu_seconds=limits.cpu_seconds) as kernel:
         t = time.monotonic()
         sub.seconds["kernel"] = round(t - start, 3)
         _run_cells(kernel, sources, limits.timeout, sub.problems)
