@@ -192,7 +192,7 @@ def expected():
     return {
         "honest_1": (POINTS_1, "", {}),
         "honest_2": (POINTS_2, "", {}),
-        "honest_naive": (naive_total, "", {"1.2": "floating-point overflow"}),
+        "honest_naive": (naive_total, "", {"1.2": "computing them overflowed"}),
         "short_stack": (naive_total, "", {}),
         "short_runner": (naive_total, f"{ROUTE} import d2lite.grading.runner",
                          {"1.2": "not graded: the answer holds 1 attempts for"}),
