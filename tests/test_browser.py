@@ -157,32 +157,36 @@ def replace_cell_source(page, cell, code):
     page.keyboard.insert_text(code)
 
 
+def submit(page, answer, check, code, screenshot):
+    """Type `code` into the answer cell, run it and the check cell below; the check's output text."""
+    replace_cell_source(page, answer, code)
+    page.keyboard.press("Shift+Enter")   # runs the answer and moves to the check cell
+    prompt = check.locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function("([el, old]) => el.textContent !== old && /\\[\\d+\\]/.test(el.textContent)",
+                           arg=[prompt.element_handle(), before], timeout=60_000)
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / screenshot))
+    return check.locator(".jp-OutputArea").inner_text()
+
+
 def test_exercise_feedback_for_a_right_and_a_wrong_answer(browser, lab):
     page = open_notebook(browser, lab, "exercises/01_fundamentals.ipynb")
     cells = page.locator(".jp-Notebook .jp-Cell")
     answer = cells.filter(has_text="def linear_forward").first
     check = cells.filter(has_text='check("1.1"').first
+    answer.click()
+    run_menu(page, "Run All Above Selected Cell")   # the imports
+    page.wait_for_function("() => /\\[\\d+\\]/.test(document.querySelector('.jp-CodeCell .jp-InputPrompt').textContent)",
+                           timeout=60_000)
 
-    replace_cell_source(page, answer, "def linear_forward(x, W, b):\n    return x @ W + b")
-    check.click()
-    run_menu(page, "Run All Above Selected Cell")
-    wait_until_idle(page)
-    check.click()
-    page.keyboard.press("Shift+Enter")
-    wait_until_idle(page)
-    feedback = check.locator(".jp-OutputArea").inner_text()
-    check.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "lab_exercise_right.png"))
+    feedback = submit(page, answer, check, "def linear_forward(x, W, b):\n    return x @ W + b",
+                      "lab_exercise_right.png")
     assert "PASS, 2/2 points" in feedback, feedback
 
-    replace_cell_source(page, answer, "def linear_forward(x, W, b):\n    return x @ W.T + b")
-    page.keyboard.press("Shift+Enter")   # runs the answer and moves to the check cell
-    wait_until_idle(page)
-    page.keyboard.press("Shift+Enter")
-    wait_until_idle(page)
-    feedback = check.locator(".jp-OutputArea").inner_text()
-    check.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "lab_exercise_wrong.png"))
+    feedback = submit(page, answer, check, "def linear_forward(x, W, b):\n    return x @ W.T + b",
+                      "lab_exercise_wrong.png")
     assert "FAIL, 0/2 points" in feedback, feedback
     assert "you multiplied by W transposed" in feedback, feedback
     page.close()
