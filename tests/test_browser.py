@@ -206,6 +206,8 @@ def test_html_book_renders_math_figures_and_the_notebook_box(browser, book):
     page.wait_for_selector("nav.bd-links a:text-is('0.1 What deep learning is, and a network in the first minute')")
     assert page.locator("form.bd-search input, .search-button-field").count() > 0   # a search box
     page.screenshot(path=str(SHOTS / "book_index.png"))
+    page.goto((book / "search.html").as_uri() + "?q=backpropagation")   # the search works offline
+    page.wait_for_selector("#search-results li a:has-text('Backpropagation and the chain rule')", timeout=30_000)
 
     page.goto((book / "chapters" / "00_introduction" / "03_map_and_notation.html").as_uri())
     page.wait_for_function(  # MathJax (2, shipped offline) has typeset every formula of the page
