@@ -106,8 +106,9 @@ def lab(browser, tmp_path_factory):
 def open_notebook(browser, lab, path):
     url, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/{path}?token={token}")
+    page.goto(f"{url}/lab/tree/{path}?reset&token={token}")   # reset: a fresh workspace, this notebook only
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.wait_for_selector(".jp-StatusBar-Widget :text('Python 3 (ipykernel) | Idle')", timeout=60_000)
     return page
 
