@@ -42,3 +42,22 @@ NB ?=
 run-notebooks: setup
 	D2LITE_PROGRESS=text $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=900 $(NB)
+
+# The book as a website, offline, into _build/html (needs the [book] extra, installed here):
+#   make book                   from the notebooks' stored outputs
+#   make book BOOK_EXECUTE=1    re-runs every notebook first
+#   make book BOOK_REPO_URL=https://github.com/you/d2lite   adds Colab/Binder launch buttons
+# Sphinx warnings are errors when CI is set (or BOOK_STRICT=1); internal links are always checked.
+.PHONY: book book-setup
+BOOK_EXECUTE ?=
+BOOK_REPO_URL ?=
+BOOK_STRICT ?= $(CI)
+book-setup: $(BIN)/.d2lite-book-installed
+
+$(BIN)/.d2lite-book-installed: $(BIN)/.d2lite-installed
+	$(BIN)/python -m pip install --quiet -e ".[book]"
+	touch $@
+
+book: book-setup
+	$(BIN)/python book/build.py $(if $(BOOK_EXECUTE),--execute,) $(if $(BOOK_STRICT),--strict,) \
+		$(if $(BOOK_REPO_URL),--repo-url "$(BOOK_REPO_URL)",)
