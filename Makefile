@@ -42,3 +42,9 @@ NB ?=
 run-notebooks: setup
 	D2LITE_PROGRESS=text $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=900 $(NB)
+
+# Train the book's PyTorch models for a few steps on the GPU (CUDA or MPS) and on the CPU, compare
+# within stated tolerances, report speed-ups and peak memory; says so and passes when there is no GPU.
+.PHONY: gpu-check
+gpu-check: setup
+	$(BIN)/python benchmarks/gpu_check.py
