@@ -11,8 +11,13 @@ test set). Runs take turns and each figure is the best of `--repeat`, in CPU tim
 of this process with one thread (`--threads 1`), which leaves out time spent
 waiting for a core on a busy machine. On a GPU the clock is wall time after a
 synchronisation.
+
+On a busy machine the end-to-end ratio is noisy (a few percent either way), so the
+script also times the Trainer's per-batch bookkeeping alone (summing loss and
+accuracy, advancing the progress bar) and prints it as a share of a bare step.
 """
 import argparse
+import io
 import os
 import platform
 import time
@@ -22,7 +27,8 @@ import torch
 import d2lite
 import d2lite.torch as dt
 from d2lite.data import load_digits, to_loaders
-from d2lite.training import Trainer
+from d2lite.runtime import progress
+from d2lite.training import Trainer, _Tally, accuracy_metric
 
 MODELS = [("chapter 1 MLP 64-128-10, batch 50", [64, 128, 10], 50),
           ("wide MLP 64-1024-1024-10, batch 256", [64, 1024, 1024, 10], 256)]
@@ -59,6 +65,23 @@ def timed(prepare, run, device, clock):
     return clock() - start
 
 
+def bookkeeping_seconds(batch, device, clock, calls=2000, repeat=5):
+    """Seconds per batch of what the Trainer adds to a bare step: tally.add (chunked sums) and bar.update."""
+    outputs, y = torch.randn(batch, 10, device=device), torch.randint(0, 10, (batch,), device=device)
+    loss = torch.ones((), device=device)
+    bar = progress(total=calls * repeat, disable=False, file=io.StringIO())
+    best = float("inf")
+    for _ in range(repeat):
+        tally = _Tally({"acc": accuracy_metric}, device)
+        start = clock()
+        for _ in range(calls):
+            tally.add(loss, outputs, y)
+            bar.update(1)
+        tally.results({"acc": accuracy_metric})
+        best = min(best, (clock() - start) / calls)
+    return best
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -89,6 +112,10 @@ def main():
         ratio = best["Trainer"] / best["bare loop"]
         print(f"{name}: bare loop {best['bare loop'] * 1e3:.1f} ms, Trainer {best['Trainer'] * 1e3:.1f} ms, "
               f"ratio {ratio:.3f} (overhead {100 * (ratio - 1):+.1f}%)")
+        per_batch = best["bare loop"] / (args.epochs * -(-len(split.X_train) // batch))
+        extra = bookkeeping_seconds(batch, device, clock)
+        print(f"    bookkeeping alone: {extra * 1e6:.1f} µs per batch = {100 * extra / per_batch:.2f}% "
+              f"of a bare step ({per_batch * 1e6:.0f} µs)")
 
 
 if __name__ == "__main__":
