@@ -71,8 +71,12 @@ class _Tally:
             return
         losses, outputs, targets = zip(*self.pending)
         dtype = self.sums["loss"].dtype
-        sizes = torch.tensor([len(t) for t in targets], dtype=dtype).to(losses[0].device, non_blocking=True)
-        self.sums["loss"] += (torch.stack(losses).to(dtype) * sizes).sum()
+        sizes = [len(t) for t in targets]
+        if min(sizes) == max(sizes):  # the usual case: skip building a tensor of sizes
+            self.sums["loss"] += torch.stack(losses).to(dtype).sum() * sizes[0]
+        else:
+            weights = torch.tensor(sizes, dtype=dtype).to(losses[0].device, non_blocking=True)
+            self.sums["loss"] += (torch.stack(losses).to(dtype) * weights).sum()
         if self.metrics:
             outputs, targets = torch.cat(outputs), torch.cat(targets)
             for name, metric in self.metrics.items():
@@ -300,7 +304,7 @@ class Trainer:
         bar = progress(total=(epochs - start) * len(train_loader), desc="training", unit="batch",
                        disable=not self.progress)
         for epoch in range(start + 1, epochs + 1):
-            bar.set_description(f"epoch {epoch}/{epochs}")
+            bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)  # redrawn at the next update
             self.model.train()
             metrics = {f"train_{k}": v for k, v in self._run(train_loader, train=True, bar=bar).items()}
             if self.scheduler is not None and self.schedule_per == "epoch":
@@ -317,7 +321,7 @@ class Trainer:
             stop = any([cb.on_epoch_end(self, epoch, metrics) for cb in self.callbacks])
             if self.checkpoint:
                 save_checkpoint(self._state(epoch, history, loaders), self.checkpoint)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()})
+            bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()}, refresh=False)
             if stop:
                 break
         bar.close()
