@@ -8,6 +8,7 @@ import d2lite.torch as dt
 from d2lite import scratch
 from d2lite.scratch import init as sinit
 from d2lite.torch import init as tinit
+from d2lite.torch.normalization import batch_norm
 
 TOL = dict(rtol=1e-9, atol=1e-11)
 
@@ -125,11 +126,15 @@ def test_scratch_and_torch_batchnorm_match_torch_nn_in_train_and_eval(kind):
         ref.bias.copy_(torch.from_numpy(rng.normal(size=c)))
     ours.load_state_dict(ref.state_dict())  # same names: state dicts interchange
     sc.weight.data[...], sc.bias.data[...] = ref.weight.detach().numpy(), ref.bias.detach().numpy()
+    spelled_stats = (torch.zeros(c, dtype=torch.float64), torch.ones(c, dtype=torch.float64))
+
+    def spelled(xt):  # the written-out batch_norm that the fused module stands for
+        return batch_norm(xt, ref.weight.detach(), ref.bias.detach(), *spelled_stats, True, 0.2, 1e-5)
     for step in range(3):  # several batches: running statistics accumulate
         x = bn_input(kind, rng, n=6 + step)
         dout = rng.normal(size=x.shape)
         outs = []
-        for layer in (ref, ours):
+        for layer in (ref, ours, spelled):
             xt = torch.tensor(x, requires_grad=True)
             y = layer(xt)
             y.backward(torch.from_numpy(dout))
@@ -140,15 +145,17 @@ def test_scratch_and_torch_batchnorm_match_torch_nn_in_train_and_eval(kind):
         for y, dx in outs[1:] + [(y_s, dx_s)]:
             np.testing.assert_allclose(y, outs[0][0], **TOL)
             np.testing.assert_allclose(dx, outs[0][1], **TOL)
-    for layer_stats in (ours, sc):
-        np.testing.assert_allclose(np.asarray(torch.as_tensor(layer_stats.running_mean)), ref.running_mean.numpy(), **TOL)
-        np.testing.assert_allclose(np.asarray(torch.as_tensor(layer_stats.running_var)), ref.running_var.numpy(), **TOL)
+    for mean, var in ((ours.running_mean, ours.running_var), (sc.running_mean, sc.running_var), spelled_stats):
+        np.testing.assert_allclose(np.asarray(torch.as_tensor(mean)), ref.running_mean.numpy(), **TOL)
+        np.testing.assert_allclose(np.asarray(torch.as_tensor(var)), ref.running_var.numpy(), **TOL)
     assert ours.num_batches_tracked.item() == 3
     ref.eval(), ours.eval(), sc.eval()
     x = bn_input(kind, rng, n=1)  # eval mode handles a batch of one
     expected = ref(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(ours(torch.from_numpy(x)).detach().numpy(), expected, **TOL)
     np.testing.assert_allclose(sc.forward(x), expected, **TOL)
+    got = batch_norm(torch.from_numpy(x), ref.weight.detach(), ref.bias.detach(), *spelled_stats, False, 0.2, 1e-5)
+    np.testing.assert_allclose(got.numpy(), expected, **TOL)
 
 
 def test_batchnorm_explains_bad_input():
