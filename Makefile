@@ -61,3 +61,9 @@ $(BIN)/.d2lite-book-installed: $(BIN)/.d2lite-installed
 book: book-setup
 	$(BIN)/python book/build.py $(if $(BOOK_EXECUTE),--execute,) $(if $(BOOK_STRICT),--strict,) \
 		$(if $(BOOK_REPO_URL),--repo-url "$(BOOK_REPO_URL)",)
+
+# Train the book's PyTorch models for a few steps on the GPU (CUDA or MPS) and on the CPU, compare
+# within stated tolerances, report speed-ups and peak memory; says so and passes when there is no GPU.
+.PHONY: gpu-check
+gpu-check: setup
+	$(BIN)/python benchmarks/gpu_check.py

@@ -1,11 +1,12 @@
 import numpy as np
+import pytest
 import torch
 
 import d2lite
 import d2lite.torch as dt
 from d2lite.data import Split, to_loaders
 from d2lite.plotting import LivePlot, plot_history
-from d2lite.training import Trainer
+from d2lite.training import BestCheckpoint, EarlyStopping, Trainer, mean_absolute_error, perplexity
 
 
 def tiny_split():
@@ -44,3 +45,132 @@ def test_live_plot_collects_history_without_a_notebook(capsys):
     plot.update(2, train_loss=0.25)
     assert plot.history == {"train_loss": [0.5, 0.25]}
     assert "train_loss 0.2500" in capsys.readouterr().out
+
+
+# ---- what chapters 3-5 need: resume, callbacks, schedules, clipping, metrics, mixed precision -----
+
+class Interrupt(Exception):
+    pass
+
+
+class InterruptingLoader:
+    """Wraps a DataLoader and raises after `after` batches in total, like a run killed mid-epoch."""
+
+    def __init__(self, loader, after):
+        self.loader, self.after, self.seen = loader, after, 0
+        self.generator = loader.generator
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            if self.seen == self.after:
+                raise Interrupt
+            self.seen += 1
+            yield batch
+
+
+def resumable_run(checkpoint, epochs, wrap=None, resume=False):
+    """A run with everything that draws random numbers: shuffling, dropout, a schedule, early stopping."""
+    d2lite.seed(123)  # the same initial weights in every run ...
+    model = torch.nn.Sequential(dt.Linear(2, 32), dt.ReLU(), dt.Dropout(0.3), dt.Linear(32, 2))
+    if resume:
+        d2lite.seed(999)  # ... and a different global random state: resuming must restore it
+    optimizer = dt.AdamW(model.parameters(), lr=0.02)
+    scheduler = dt.Scheduler(optimizer, lambda t: dt.cosine_warmup_lr(t, 0.02, 5, 60))
+    train, test = to_loaders(tiny_split(), 16, seed=0)
+    trainer = Trainer(model, optimizer, dt.SoftmaxCrossEntropy(), device="cpu", live=False, progress=False,
+                      checkpoint=checkpoint, scheduler=scheduler, clip_grad_norm=1.0,
+                      callbacks=[EarlyStopping("test_loss", patience=50)])
+    history = trainer.fit(train if wrap is None else wrap(train), epochs, test, resume=resume)
+    return model, history
+
+
+def test_an_interrupted_and_resumed_run_equals_the_uninterrupted_one_bit_for_bit(tmp_path):
+    model_a, history_a = resumable_run(None, 6)
+    ckpt = str(tmp_path / "run.pt")
+    with pytest.raises(Interrupt):  # killed in the middle of epoch 4 (10 batches per epoch)
+        resumable_run(ckpt, 6, wrap=lambda loader: InterruptingLoader(loader, after=35))
+    assert torch.load(ckpt, weights_only=False)["epoch"] == 3
+    model_b, history_b = resumable_run(ckpt, 6, resume=True)
+    assert history_b == history_a
+    for a, b in zip(model_a.state_dict().values(), model_b.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_resume_without_a_checkpoint_file_starts_from_scratch(tmp_path):
+    _, history = resumable_run(str(tmp_path / "new.pt"), 2, resume=True)
+    assert history["epoch"] == [1, 2]
+
+
+def test_early_stopping_stops_and_best_checkpoint_keeps_the_best_epoch(tmp_path):
+    d2lite.seed(0)
+    train, test = to_loaders(tiny_split(), 16)
+    model = dt.mlp([2, 32, 2], device="cpu")
+    best = BestCheckpoint(str(tmp_path / "best.pt"), monitor="test_loss", mode="min")
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=2.0), dt.SoftmaxCrossEntropy(), live=False,
+                      progress=False, callbacks=[EarlyStopping("test_loss", patience=2), best])
+    history = trainer.fit(train, 40, test)
+    losses = history["test_loss"]
+    assert len(losses) < 40
+    assert min(losses[:-2]) <= min(losses[-2:])  # the last two epochs did not improve
+    saved = torch.load(best.path, weights_only=False)
+    assert saved["epoch"] == best.best_epoch == 1 + losses.index(min(losses))
+
+
+def test_scheduler_hook_per_batch_and_per_epoch():
+    train, _ = to_loaders(tiny_split(), 50)  # 3 batches per epoch
+    for per, expected in (("batch", 0.1 * 0.5 ** 6), ("epoch", 0.1 * 0.5 ** 2)):
+        model = dt.mlp([2, 4, 2], device="cpu")
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        sched = dt.Scheduler(opt, lambda t: dt.exponential_lr(t, 0.1, 0.5))
+        Trainer(model, opt, dt.SoftmaxCrossEntropy(), live=False, progress=False, scheduler=sched,
+                schedule_per=per).fit(train, 2)
+        assert opt.param_groups[0]["lr"] == pytest.approx(expected)
+
+
+def test_gradient_clipping_bounds_the_step():
+    X = torch.tensor([[1000.0, -1000.0]])
+    loader = [(X, torch.tensor([1]))]
+    model = torch.nn.Linear(2, 2)
+    before = [p.detach().clone() for p in model.parameters()]
+    Trainer(model, torch.optim.SGD(model.parameters(), lr=1.0), torch.nn.CrossEntropyLoss(), device="cpu",
+            live=False, progress=False, clip_grad_norm=0.5).train_epoch(loader)
+    step = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
+    assert step.norm().item() == pytest.approx(0.5, rel=1e-5)
+
+
+def test_regression_metrics_and_perplexity():
+    X = torch.linspace(-1, 1, 40).reshape(-1, 1)
+    loader = [(X[:25], 3 * X[:25]), (X[25:], 3 * X[25:])]  # uneven batches: a mean over examples
+    model = torch.nn.Linear(1, 1)
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), torch.nn.MSELoss(), device="cpu",
+                      live=False, progress=False, metrics={"mae": mean_absolute_error})
+    loss, metrics = trainer.evaluate(loader)
+    with torch.no_grad():
+        err = model(X) - 3 * X
+    assert loss == pytest.approx((err ** 2).mean().item(), rel=1e-6)
+    assert metrics["mae"] == pytest.approx(err.abs().mean().item(), rel=1e-6)
+    logits, y = torch.randn(30, 5), torch.randint(0, 5, (30,))
+    trainer = Trainer(torch.nn.Identity(), None, torch.nn.CrossEntropyLoss(), device="cpu", live=False,
+                      progress=False, metrics={"ppl": perplexity})
+    _, metrics = trainer.evaluate([(logits, y)])
+    assert metrics["ppl"] == pytest.approx(torch.nn.functional.cross_entropy(logits, y).exp().item(), rel=1e-6)
+
+
+def test_bf16_autocast_on_the_cpu_trains_and_bad_options_are_explained():
+    d2lite.seed(0)
+    train, test = to_loaders(tiny_split(), 16)
+    model = dt.mlp([2, 16, 2], device="cpu")
+    trainer = Trainer(model, torch.optim.Adam(model.parameters(), 0.03), torch.nn.CrossEntropyLoss(), device="cpu",
+                      live=False, progress=False, amp="bf16")
+    history = trainer.fit(train, 10, test)
+    assert history["test_acc"][-1] > 0.8
+    assert next(model.parameters()).dtype == torch.float32  # autocast leaves the weights in float32
+    with pytest.raises(ValueError, match="bf16"):
+        Trainer(model, None, None, device="cpu", amp="fp16")
+    with pytest.raises(ValueError, match="'batch' or 'epoch'"):
+        Trainer(model, None, None, device="cpu", schedule_per="step")
+    with pytest.raises(ValueError, match="checkpoint=path"):
+        Trainer(model, None, None, device="cpu", live=False, progress=False).fit(train, 1, resume=True)

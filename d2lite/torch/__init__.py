@@ -2,9 +2,12 @@
 from d2lite.torch.activations import ReLU, Sigmoid, Tanh, relu, sigmoid, tanh
 from d2lite.torch.conv import (Conv2d, ConvTranspose2d, conv2d, conv2d_unfold, conv_output_size, conv_transpose2d,
                                conv_transpose2d_fold, conv_transpose_output_size)
+from d2lite.torch.dropout import Dropout, dropout
 from d2lite.torch.layers import Flatten, Linear, Sequential, mlp
 from d2lite.torch.losses import MSELoss, SoftmaxCrossEntropy, cross_entropy, log_softmax, softmax
 from d2lite.torch.models import lenet
-from d2lite.torch.optim import SGD
+from d2lite.torch.normalization import BatchNorm1d, BatchNorm2d
+from d2lite.torch.optim import SGD, AdaGrad, Adam, AdamW, RMSprop
 from d2lite.torch.pool import (AvgPool2d, MaxPool2d, avg_pool2d, avg_pool2d_unfold, max_pool2d,
                                max_pool2d_unfold)
+from d2lite.torch.schedules import Scheduler, cosine_warmup_lr, exponential_lr, inverse_sqrt_lr, step_lr
