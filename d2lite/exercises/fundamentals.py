@@ -381,14 +381,15 @@ EX_1_6 = Exercise("1.6", "A numerical gradient checker", [Part(
 # 1.7 One training step with momentum -------------------------------------------------------------
 
 def train_step(model, X, y, lr, beta, velocity):
-    """SGD with momentum through the library's optimizer, whose velocity is the reader's `velocity`."""
-    optimizer = scratch.SGD(model.parameters(), lr, momentum=beta)
-    optimizer.velocity = velocity
+    """SGD with momentum, v <- beta * v + g, then w <- w - lr * v, updating the reader's `velocity` arrays."""
     loss_fn = scratch.SoftmaxCrossEntropy()
-    optimizer.zero_grad()
+    model.zero_grad()
     loss = loss_fn.forward(model.forward(X), y)
     model.backward(loss_fn.backward())
-    optimizer.step()
+    for p, v in zip(model.parameters(), velocity):
+        v *= beta
+        v += p.grad
+        p.data -= lr * v
     return loss
 
 

@@ -425,7 +425,8 @@ def _dropout_backward_cases():
     r = _rng(48)
     cases = []
     for name, shape, p in [("a 5×3 gradient, p = 0.4", (5, 3), 0.4), ("feature maps (2, 3, 4, 2), p = 0.25", (2, 3, 4, 2), 0.25),
-                           ("a batch of one row, p = 0.9", (1, 6), 0.9)]:
+                           ("a batch of one row, p = 0.9", (1, 6), 0.9),
+                           ("the shape of the first case, p = 0.6, other values", (5, 3), 0.6)]:
         cases.append(Case(name, (r.normal(size=shape), scratch.dropout_mask(shape, p, r))))
     return cases
 
