@@ -6,7 +6,7 @@ the 256 byte values and repeatedly merge the most frequent adjacent pair into a 
 common words become one token while any text, even unseen, still encodes and decodes exactly).
 """
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -74,15 +74,6 @@ def merge_pair(ids, pair, new_id):
     return out
 
 
-def pair_counts(chunks):
-    """Counts of adjacent pairs over {token tuple: how often that chunk occurs}."""
-    counts = Counter()
-    for ids, k in chunks.items():
-        for pair in zip(ids, ids[1:]):
-            counts[pair] += k
-    return counts
-
-
 class BPE:
     """Byte-level byte-pair encoding, trained on a text (Sennrich et al., 2016; bytes as in GPT-2).
 
@@ -99,18 +90,34 @@ class BPE:
 
     @classmethod
     def train(cls, text, num_merges):
-        """Learn up to `num_merges` merges: each time, merge the most frequent pair (ties: the smallest ids)."""
-        chunks = Counter(tuple(c.encode("utf-8")) for c in CHUNK.findall(text))
+        """Learn up to `num_merges` merges: each time, merge the most frequent pair (ties: the smallest ids).
+
+        Pair counts are kept up to date as merges happen: only the chunks that hold the merged pair
+        are recounted, which makes training fast enough for a notebook.
+        """
+        chunks = [[list(c), k] for c, k in Counter(tuple(c.encode("utf-8")) for c in CHUNK.findall(text)).items()]
+        counts, where = Counter(), defaultdict(set)
+        for i, (ids, k) in enumerate(chunks):
+            for pair in zip(ids, ids[1:]):
+                counts[pair] += k
+                where[pair].add(i)
         merges = []
         for m in range(num_merges):
-            counts = pair_counts(chunks)
             if not counts:
                 break
             pair = max(counts, key=lambda p: (counts[p], -p[0], -p[1]))
             if counts[pair] < 2:
                 break
             merges.append(pair)
-            chunks = Counter({tuple(merge_pair(list(ids), pair, 256 + m)): k for ids, k in chunks.items()})
+            for i in where.pop(pair):
+                ids, k = chunks[i]
+                for old in zip(ids, ids[1:]):
+                    counts[old] -= k
+                ids = chunks[i][0] = merge_pair(ids, pair, 256 + m)
+                for new in zip(ids, ids[1:]):
+                    counts[new] += k
+                    where[new].add(i)
+            counts = +counts    # drop pairs whose count fell to zero
         return cls(merges)
 
     def __len__(self):

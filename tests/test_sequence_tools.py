@@ -137,3 +137,15 @@ def test_sampling_temperature_and_top_k():
     assert set(top2) == {0, 1}
     cold = np.concatenate([decoding.sample_next(logits, 0.05, rng=rng) for _ in range(200)])
     assert (cold == 0).mean() > 0.99
+
+
+def test_streams_carry_on_where_the_last_batch_stopped():
+    from d2lite.data import stream_windows, streams
+    rows = streams(np.arange(23), 3)
+    assert rows.shape == (3, 7) and rows[1, 0] == 7
+    windows = list(stream_windows(rows, 4))
+    assert [x.shape[1] for x, _ in windows] == [4, 2]
+    assert np.array_equal(windows[1][0][:, 0], windows[0][0][:, -1] + 1)     # the next window continues each row
+    assert all(np.array_equal(y, x + 1) for x, y in windows)
+    with pytest.raises(ValueError, match="fewer streams"):
+        streams(np.arange(3), 2)

@@ -6,6 +6,8 @@ batch axis and, for multi-head attention, the head axis after it. A mask is bool
 against the scores (..., T_q, T_k): True marks a key that a query may attend to. A query whose
 keys are all masked gets weights of zero (and so an output of zero), not NaN.
 """
+import math
+
 import numpy as np
 
 from d2lite.scratch.layers import Linear, Module, Parameter
@@ -49,7 +51,7 @@ def softmax_backward(p, dp):
 
 def scaled_dot_product_attention(q, k, v, mask=None):
     """softmax(q @ kᵀ / sqrt(d_k)) @ v with `mask`; returns (output (..., T_q, d_v), weights (..., T_q, T_k))."""
-    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    scores = q @ np.swapaxes(k, -1, -2) * (1.0 / math.sqrt(q.shape[-1]))   # a Python float keeps float32 float32
     weights = masked_softmax(scores, mask)
     return weights @ v, weights
 
@@ -87,7 +89,7 @@ class DotProductAttention(Module):
 
     def forward(self, q, k, v, mask=None):
         self.q, self.k, self.v = q, k, v
-        self.scale = 1.0 / np.sqrt(q.shape[-1])
+        self.scale = 1.0 / math.sqrt(q.shape[-1])
         out, self.weights = scaled_dot_product_attention(q, k, v, mask)
         return out
 

@@ -94,10 +94,14 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, q, k, v, mask=None, causal=False, need_weights=False):
         q, k, v = (split_heads(p(x), self.heads) for p, x in ((self.q_proj, q), (self.k_proj, k), (self.v_proj, v)))
+        p_drop = self.dropout if self.training else 0.0
+        if causal and mask is None and not need_weights and q.shape[2] == k.shape[2]:
+            # the fused kernel builds the causal mask itself, and skips the masked blocks
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p_drop, is_causal=True)
+            return self.out_proj(merge_heads(out))
         if causal:
             keep = causal_mask(q.shape[2], k.shape[2], device=q.device)
             mask = keep if mask is None else mask & keep
-        p_drop = self.dropout if self.training else 0.0
         if need_weights:
             out, weights = scaled_dot_product_attention(q, k, v, mask)
             self.weights = weights.detach()

@@ -25,6 +25,7 @@ class TransformerConfig:
     context: int = 64           # the longest sequence the position table covers
     dropout: float = 0.0
     target_vocab_size: int = 0  # encoder–decoder only; 0 means the same vocabulary on both sides
+    learned_positions: bool = False  # a learned table of positions (GPT-2) instead of sinusoids
 
 
 def padding_mask(ids, pad_id):
@@ -59,17 +60,24 @@ class Block(nn.Module):
 
 
 class Embed(nn.Module):
-    """Token embeddings scaled by sqrt(d), plus fixed sinusoidal positions, then dropout."""
+    """Token embeddings plus positions, then dropout. Positions are either fixed sinusoids (with the
+    tokens scaled by sqrt(d), as in Vaswani et al.) or a learned table (`cfg.learned_positions`, as in GPT-2)."""
 
     def __init__(self, vocab, cfg):
         super().__init__()
         self.tokens = nn.Embedding(vocab, cfg.dim)
-        self.register_buffer("positions", positional_encoding(cfg.context, cfg.dim), persistent=False)
-        self.drop, self.scale = nn.Dropout(cfg.dropout), cfg.dim ** 0.5
+        self.context = cfg.context
+        if cfg.learned_positions:
+            self.positions = nn.Parameter(torch.zeros(cfg.context, cfg.dim))
+            self.scale = 1.0
+        else:
+            self.register_buffer("positions", positional_encoding(cfg.context, cfg.dim), persistent=False)
+            self.scale = cfg.dim ** 0.5
+        self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, ids):
-        if ids.shape[1] > self.positions.shape[0]:
-            raise ValueError(f"sequence of length {ids.shape[1]} is longer than the context {self.positions.shape[0]}")
+        if ids.shape[1] > self.context:
+            raise ValueError(f"sequence of length {ids.shape[1]} is longer than the context {self.context}")
         return self.drop(self.tokens(ids) * self.scale + self.positions[:ids.shape[1]])
 
 
@@ -122,6 +130,16 @@ class Seq2SeqTransformer(nn.Module):
         return out[:, 1:]
 
 
+def _gpt2_init(module):
+    """GPT-2's initialisation: weights N(0, 0.02²), biases zero; small logits at the start (loss ≈ log V)."""
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
+    if isinstance(module, Embed) and isinstance(module.positions, nn.Parameter):
+        nn.init.normal_(module.positions, std=0.02)
+
+
 class GPT(nn.Module):
     """A decoder-only language model: embeddings, causal pre-norm blocks, a final norm and a linear head
     whose weight is the token embedding's (tied), as in GPT-2. forward(ids (N, T)) -> logits (N, T, V)."""
@@ -134,6 +152,8 @@ class GPT(nn.Module):
         self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         self.head.weight = self.embed.tokens.weight
         self.context = cfg.context
+        self.apply(_gpt2_init)
+
 
     def forward(self, ids):
         x = self.embed(ids)
