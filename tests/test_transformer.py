@@ -50,3 +50,14 @@ def test_seq2seq_ignores_source_padding_and_learns_to_reverse():
     x = torch.randint(3, 8, (128, 4))
     out = model.greedy(x, bos=1, eos=2, max_len=5)
     assert (out[:, :4] == x.flip(1)).all(dim=1).float().mean() > 0.8   # chance: 5⁻⁴ < 0.002
+
+
+def test_seq2seq_keeps_cross_attention_weights_on_request():
+    torch.manual_seed(1)
+    model = Seq2SeqTransformer(TransformerConfig(vocab_size=6, dim=8, heads=2, layers=1, context=6), pad_id=0).eval()
+    src, tgt = torch.tensor([[3, 4, 0]]), torch.tensor([[1, 5]])
+    fast = model(src, tgt)
+    slow = model(src, tgt, need_weights=True)
+    w = model.decoder[0].cross.weights
+    assert torch.allclose(fast, slow, atol=1e-6) and w.shape == (1, 2, 2, 3)
+    assert torch.all(w[..., 2] == 0) and torch.allclose(w.sum(-1), torch.ones(1, 2, 2))   # padding gets nothing

@@ -51,11 +51,12 @@ class Block(nn.Module):
         self.norm2, self.mlp = nn.LayerNorm(cfg.dim), FeedForward(cfg.dim, cfg.hidden or 4 * cfg.dim, cfg.dropout)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x, mask=None, causal=False, memory=None, memory_mask=None):
+    def forward(self, x, mask=None, causal=False, memory=None, memory_mask=None, need_weights=False):
+        """With `need_weights`, the attention layers keep their weights (`.attn.weights`, `.cross.weights`)."""
         h = self.norm1(x)
-        x = x + self.drop(self.attn(h, h, h, mask=mask, causal=causal))
+        x = x + self.drop(self.attn(h, h, h, mask=mask, causal=causal, need_weights=need_weights))
         if memory is not None:
-            x = x + self.drop(self.cross(self.norm_x(x), memory, memory, mask=memory_mask))
+            x = x + self.drop(self.cross(self.norm_x(x), memory, memory, mask=memory_mask, need_weights=need_weights))
         return x + self.mlp(self.norm2(x))
 
 
@@ -105,14 +106,16 @@ class Seq2SeqTransformer(nn.Module):
             x = block(x, mask=mask)
         return self.enc_norm(x), mask
 
-    def decode(self, tgt_in, memory, memory_mask):
+    def decode(self, tgt_in, memory, memory_mask, need_weights=False):
         y = self.tgt_embed(tgt_in)
         for block in self.decoder:
-            y = block(y, causal=True, memory=memory, memory_mask=memory_mask)
+            y = block(y, causal=True, memory=memory, memory_mask=memory_mask, need_weights=need_weights)
         return self.head(self.dec_norm(y))
 
-    def forward(self, src, tgt_in):
-        return self.decode(tgt_in, *self.encode(src))
+    def forward(self, src, tgt_in, need_weights=False):
+        """Logits (N, T, target vocabulary); with `need_weights`, each decoder block's `.cross.weights`
+        holds its attention to the source, (N, heads, T, S)."""
+        return self.decode(tgt_in, *self.encode(src), need_weights=need_weights)
 
     @torch.no_grad()
     def greedy(self, src, bos, eos, max_len):
