@@ -369,44 +369,27 @@ EX_3_5 = Exercise("3.5", "An LSTM with coupled gates", [Part(
 
 # 3.6 The original GRU --------------------------------------------------------------------------------
 
-def gru_cell_reset_before(x, h, w_ih, w_hh, b_ih, b_hh):
-    """Cho et al. (2014): n = tanh(x_n + (r·h) @ w_hn.T + b_hn), reset applied before the product."""
+def _gru_variant(x, h, w_ih, w_hh, b_ih, b_hh, candidate="before", z_keeps_old=True):
+    """The GRU step with the candidate's recurrent term written in one of several ways (right or wrong)."""
     hidden = h.shape[1]
+    w_hn, b_hn = w_hh[2 * hidden:], b_hh[2 * hidden:]
     xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, axis=-1)
     hr, hz, _ = np.split(h @ w_hh.T + b_hh, 3, axis=-1)
     r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
-    n = np.tanh(xn + (r * h) @ w_hh[2 * hidden:].T + b_hh[2 * hidden:])
-    return (1 - z) * n + z * h
+    inner = {"before": lambda: (r * h) @ w_hn.T + b_hn,           # Cho et al. (2014): the exercise
+             "none": lambda: h @ w_hn.T + b_hn,                    # the reset gate forgotten
+             "twice": lambda: r * ((r * h) @ w_hn.T + b_hn)}[candidate]()
+    n = np.tanh(xn + inner)
+    return (1 - z) * n + z * h if z_keeps_old else z * n + (1 - z) * h
+
+
+def gru_cell_reset_before(x, h, w_ih, w_hh, b_ih, b_hh):
+    """Cho et al. (2014): n = tanh(x_n + (r·h) @ w_hn.T + b_hn), reset applied before the product."""
+    return _gru_variant(x, h, w_ih, w_hh, b_ih, b_hh)
 
 
 def _gru_after(x, h, w_ih, w_hh, b_ih, b_hh):
     return scratch.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh)
-
-
-def _gru_z_swapped(x, h, w_ih, w_hh, b_ih, b_hh):
-    hidden = h.shape[1]
-    xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, axis=-1)
-    hr, hz, _ = np.split(h @ w_hh.T + b_hh, 3, axis=-1)
-    r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
-    n = np.tanh(xn + (r * h) @ w_hh[2 * hidden:].T + b_hh[2 * hidden:])
-    return z * n + (1 - z) * h
-
-
-def _gru_no_reset(x, h, w_ih, w_hh, b_ih, b_hh):
-    xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, axis=-1)
-    hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, axis=-1)
-    z = _sigmoid(xz + hz)
-    n = np.tanh(xn + hn)
-    return (1 - z) * n + z * h
-
-
-def _gru_reset_bias_too(x, h, w_ih, w_hh, b_ih, b_hh):
-    hidden = h.shape[1]
-    xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, axis=-1)
-    hr, hz, _ = np.split(h @ w_hh.T + b_hh, 3, axis=-1)
-    r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
-    n = np.tanh(xn + r * ((r * h) @ w_hh[2 * hidden:].T + b_hh[2 * hidden:]))
-    return (1 - z) * n + z * h
 
 
 EX_3_6 = Exercise("3.6", "The original GRU", [Part(
@@ -414,9 +397,11 @@ EX_3_6 = Exercise("3.6", "The original GRU", [Part(
     mistakes=[
         Mistake(_gru_after, "that is PyTorch's variant, r·(h @ w_hn.T + b_hn): here the reset gate multiplies h "
                             "before the product, (r·h) @ w_hn.T + b_hn."),
-        Mistake(_gru_z_swapped, "z weighs the old state: h' = (1 − z)·n + z·h."),
-        Mistake(_gru_no_reset, "the reset gate r is computed but never used: it multiplies h inside the candidate."),
-        Mistake(_gru_reset_bias_too, "apply r once, to h, before the product; the result is not multiplied by r again."),
+        Mistake(lambda *a: _gru_variant(*a, z_keeps_old=False), "z weighs the old state: h' = (1 − z)·n + z·h."),
+        Mistake(lambda *a: _gru_variant(*a, candidate="none"),
+                "the reset gate r is computed but never used: it multiplies h inside the candidate."),
+        Mistake(lambda *a: _gru_variant(*a, candidate="twice"),
+                "apply r once, to h, before the product; the result is not multiplied by r again."),
     ])])
 
 
