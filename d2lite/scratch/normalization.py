@@ -1,6 +1,7 @@
-"""Batch normalization from scratch (Ioffe and Szegedy, 2015), for (N, C) and (N, C, H, W) inputs.
+"""Normalization layers from scratch: batch norm (Ioffe and Szegedy, 2015), for (N, C) and (N, C, H, W)
+inputs, and layer norm (Ba, Kiros and Hinton, 2016), over the last axis.
 
-Training: each channel is normalised by the mean and (biased) variance of the
+Batch norm, in training: each channel is normalised by the mean and (biased) variance of the
 batch, over N (and H, W), then scaled and shifted: y = x̂·weight + bias with
 x̂ = (x − μ)/√(σ² + eps). Running estimates are updated on the way,
 running ← (1 − momentum)·running + momentum·batch (the variance unbiased, as in
@@ -66,3 +67,33 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch norm for (N, C, H, W) inputs: one mean and variance per channel, over N, H and W."""
     ndim = 4
+
+
+class LayerNorm(Module):
+    """y = (x − mean) / sqrt(var + eps) · weight + bias, statistics over the last axis of each row.
+
+    mean and var (the biased variance) are per position, so a layer norm behaves the same for
+    a batch of one and in training and evaluation. weight starts at ones, bias at zeros (torch.nn.LayerNorm).
+    """
+
+    def __init__(self, dim, eps=1e-5, dtype=np.float64):
+        self.weight = Parameter(np.ones(dim, dtype=dtype))
+        self.bias = Parameter(np.zeros(dim, dtype=dtype))
+        self.eps = eps
+
+    def forward(self, x):
+        mean = x.mean(axis=-1, keepdims=True)
+        centred = x - mean
+        self.inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=-1, keepdims=True) + self.eps)
+        self.xhat = centred * self.inv_std
+        return self.xhat * self.weight.data + self.bias.data
+
+    def backward(self, dout):
+        """dweight = Σ dout·x̂ and dbias = Σ dout over rows; with g = dout·weight,
+        dx = inv_std · (g − mean(g) − x̂·mean(g·x̂)), the mean and the variance each taking their share."""
+        rows = tuple(range(dout.ndim - 1))
+        self.weight.grad += (dout * self.xhat).sum(axis=rows)
+        self.bias.grad += dout.sum(axis=rows)
+        g = dout * self.weight.data
+        return self.inv_std * (g - g.mean(axis=-1, keepdims=True)
+                               - self.xhat * (g * self.xhat).mean(axis=-1, keepdims=True))

@@ -1,10 +1,12 @@
-"""Batch normalization in PyTorch, mirroring d2lite.scratch.normalization; autograd does the backward.
+"""Normalization layers in PyTorch, mirroring d2lite.scratch.normalization; autograd does the backward.
 
-`batch_norm` spells the computation out (batch statistics, running estimates, eval
+For batch norm, `batch_norm` spells the computation out (batch statistics, running estimates, eval
 mode); the modules run PyTorch's fused F.batch_norm, which computes the same thing
 several times faster, and a test binds the two (and both to torch.nn.BatchNorm).
 Parameter and buffer names are torch.nn's (weight, bias, running_mean, running_var,
 num_batches_tracked), so state dicts load into either.
+
+LayerNorm is written from tensor ops; its parameters are named like torch.nn.LayerNorm's (weight, bias).
 """
 import torch
 import torch.nn.functional as F
@@ -66,3 +68,22 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch norm for (N, C, H, W) inputs: one mean and variance per channel, over N, H and W."""
     ndim = 4
+
+
+class LayerNorm(nn.Module):
+    """y = (x − mean) / sqrt(var + eps) · weight + bias over the last axis; autograd does the backward."""
+
+    def __init__(self, dim, eps=1e-5, device=None, dtype=None):
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.ones(dim, **factory))
+        self.bias = nn.Parameter(torch.zeros(dim, **factory))
+        self.eps = eps
+
+    def forward(self, x):
+        mean = x.mean(dim=-1, keepdim=True)
+        var = x.var(dim=-1, unbiased=False, keepdim=True)
+        return (x - mean) * torch.rsqrt(var + self.eps) * self.weight + self.bias
+
+    def extra_repr(self):
+        return f"{self.weight.shape[0]}, eps={self.eps}"

@@ -1,0 +1,35 @@
+"""Tiny Shakespeare (Karpathy, 2015): 1,115,394 characters of Shakespeare's plays, shipped gzipped.
+
+Shakespeare's text is in the public domain; this compilation is the `input.txt` of karpathy/char-rnn
+(MIT), the corpus of char-rnn and nanoGPT. Its SHA-256 is checked on every load. The split is by
+position, first 90% for training and the last 10% for validation, as nanoGPT splits it, so that
+validation losses compare with nanoGPT's.
+"""
+import gzip
+import hashlib
+from importlib import resources
+from typing import NamedTuple
+
+SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+
+
+class TextSplit(NamedTuple):
+    train: str
+    val: str
+
+
+def check_sha256(data, expected=SHA256, what="tinyshakespeare.txt"):
+    """Raise a clear error when `data` (bytes) is not the file we shipped."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise ValueError(f"{what} is damaged or was changed: its SHA-256 is {digest}, expected {expected}. "
+                         "Reinstall d2lite (pip install --force-reinstall -e .) to restore it.")
+
+
+def load_tiny_shakespeare(val_fraction=0.1):
+    """The text, verified, split by position into (train, val): the last `val_fraction` is validation."""
+    raw = gzip.decompress(resources.files("d2lite.data").joinpath("tinyshakespeare.txt.gz").read_bytes())
+    check_sha256(raw)
+    text = raw.decode("utf-8")
+    cut = int(len(text) * (1 - val_fraction))
+    return TextSplit(text[:cut], text[cut:])
