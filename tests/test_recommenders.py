@@ -139,3 +139,17 @@ def test_movielens_has_the_published_size():
     r = movielens.load_movielens()
     assert (len(r.ratings), r.n_users, r.n_items) == (100_004, 671, 9_066)
     assert r.ratings.min() == 0.5 and r.ratings.max() == 5.0
+
+
+def test_sgd_step_applies_the_backward_gradient_to_the_rows_used():
+    s, _ = twins(reg=0.25, seed=3)
+    users, items, r = np.array([3, 0, 3, 2]), np.array([1, 1, 6, 0]), np.array([2.0, 4.5, 3.0, 1.0])
+    before = [p.data.copy() for p in s.parameters()]
+    e = s.forward(users, items) - r
+    s.backward(e / len(r))                                       # mean-loss gradient
+    assert s.sgd_step(users, items, r, lr=0.07) == pytest.approx(0.5 * np.mean(e ** 2))
+    for old, p in zip(before, s.parameters()):
+        step = 0.07 * (p.grad if p.data.ndim == 0 else len(r) * p.grad)   # μ takes the mean, rows the sum
+        np.testing.assert_allclose(p.data, old - step, rtol=1e-12, atol=1e-14)
+    untouched = np.setdiff1d(np.arange(7), items)
+    np.testing.assert_array_equal(s.item_factors.data[untouched], before[1][untouched])

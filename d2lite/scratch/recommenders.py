@@ -43,3 +43,20 @@ class MatrixFactorization(Module):
         np.add.at(self.item_bias.grad, i, dout + self.reg * self.item_bias.data[i] / n)
         self.global_bias.grad += dout.sum()
         return None
+
+    def sgd_step(self, users, items, ratings, lr):
+        """One SGD step on a batch, written out and applied only to the rows the batch uses.
+
+        The same gradient as `backward` with dout = r̂ − r (a sum over the batch, as if each rating
+        took its own step): e = r̂ − r, then p_u −= lr (e q_i + reg p_u), q_i −= lr (e p_u + reg q_i),
+        b_u −= lr (e + reg b_u), b_i −= lr (e + reg b_i), μ −= lr · mean(e). Returns the batch's mean ½e².
+        """
+        users, items = np.asarray(users), np.asarray(items)
+        e = self.forward(users, items) - ratings
+        p, q = self.user_factors.data[users], self.item_factors.data[items]
+        np.add.at(self.user_factors.data, users, -lr * (e[:, None] * q + self.reg * p))
+        np.add.at(self.item_factors.data, items, -lr * (e[:, None] * p + self.reg * q))
+        np.add.at(self.user_bias.data, users, -lr * (e + self.reg * self.user_bias.data[users]))
+        np.add.at(self.item_bias.data, items, -lr * (e + self.reg * self.item_bias.data[items]))
+        self.global_bias.data -= lr * e.mean()
+        return float(0.5 * np.mean(e ** 2))

@@ -11,16 +11,21 @@ from torch import nn
 
 
 class MatrixFactorization(nn.Module):
-    """r̂(u, i) = global_bias + user_bias[u] + item_bias[i] + user_factors[u] · item_factors[i]."""
+    """r̂(u, i) = global_bias + user_bias[u] + item_bias[i] + user_factors[u] · item_factors[i].
 
-    def __init__(self, n_users, n_items, k=32, reg=0.0, init_std=0.1, global_bias=0.0, device=None, dtype=None):
+    With `sparse=True` the tables' gradients are sparse (only the rows a batch used), which
+    torch.optim.SGD (without momentum) and SparseAdam can apply without touching the other rows.
+    """
+
+    def __init__(self, n_users, n_items, k=32, reg=0.0, init_std=0.1, global_bias=0.0, sparse=False,
+                 device=None, dtype=None):
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
+        factory = {"device": device, "dtype": dtype, "sparse": sparse}
         self.user_factors = nn.Embedding(n_users, k, **factory)
         self.item_factors = nn.Embedding(n_items, k, **factory)
         self.user_bias = nn.Embedding(n_users, 1, **factory)
         self.item_bias = nn.Embedding(n_items, 1, **factory)
-        self.global_bias = nn.Parameter(torch.tensor(float(global_bias), **factory))
+        self.global_bias = nn.Parameter(torch.tensor(float(global_bias), device=device, dtype=dtype))
         for table in (self.user_factors, self.item_factors):
             nn.init.normal_(table.weight, std=init_std)
         for table in (self.user_bias, self.item_bias):
