@@ -117,7 +117,107 @@ def kd_teacher_unscaled(s, t, y, T, a):
     return A._kd(s, t, y, T, a, t_scale=False)
 
 
+# ---- 5.4 matrix factorization step -------------------------------------------------------------
+def mf_loop(P, Q, users, items, ratings, lr, reg):
+    newP, newQ = P.copy(), Q.copy()
+    for u, i, r in zip(users, items, ratings):
+        e = P[u] @ Q[i] - r
+        newP[u] -= lr * (e * Q[i] + reg * P[u])
+        newQ[i] -= lr * (e * P[u] + reg * Q[i])
+    return newP, newQ
+
+
+def mf_sequential(P, Q, users, items, ratings, lr, reg):
+    P, Q = P.copy(), Q.copy()
+    e = (P[users] * Q[items]).sum(1) - ratings
+    np.add.at(P, users, -lr * (e[:, None] * Q[items] + reg * P[users]))
+    np.add.at(Q, items, -lr * (e[:, None] * P[users] + reg * Q[items]))   # P already updated
+    return P, Q
+
+
+def mf_assign(P, Q, users, items, ratings, lr, reg):
+    P, Q = P.copy(), Q.copy()
+    p, q = P[users].copy(), Q[items].copy()
+    e = (p * q).sum(1) - ratings
+    P[users] -= lr * (e[:, None] * q + reg * p)
+    Q[items] -= lr * (e[:, None] * p + reg * q)
+    return P, Q
+
+
+def mf_error_flipped(P, Q, users, items, ratings, lr, reg):
+    return mf_loop(P, Q, users, items, 2 * (P[users] * Q[items]).sum(1) - ratings, lr, reg)
+
+
+def mf_no_reg(P, Q, users, items, ratings, lr, reg):
+    newP, newQ = mf_loop(P, Q, users, items, ratings, lr, 0.0)
+    return newP, newQ
+
+
+def mf_in_place(P, Q, users, items, ratings, lr, reg):
+    p, q = P[users], Q[items]
+    e = (p * q).sum(1) - ratings
+    np.add.at(P, users, -lr * (e[:, None] * q + reg * p))
+    np.add.at(Q, items, -lr * (e[:, None] * p + reg * q))
+    return P, Q
+
+
+# ---- 5.5 integrated gradients -------------------------------------------------------------------
+def ig_loop(grad_fn, x, baseline, steps):
+    total = np.zeros_like(x)
+    for j in range(steps):
+        alpha = (2 * j + 1) / (2 * steps)
+        total += grad_fn((baseline + alpha * (x - baseline))[None])[0]
+    return (x - baseline) * total / steps
+
+
+def ig_left(grad_fn, x, baseline, steps):
+    alphas = np.arange(steps) / steps
+    return (x - baseline) * grad_fn(baseline + alphas[:, None] * (x - baseline)).mean(0)
+
+
+def ig_times_x(grad_fn, x, baseline, steps):
+    return x * ig_loop(grad_fn, x, baseline, steps) / np.where(x - baseline == 0, 1, x - baseline)
+
+
+def ig_path_from_zero(grad_fn, x, baseline, steps):
+    alphas = (np.arange(steps) + 0.5) / steps
+    return (x - baseline) * grad_fn(alphas[:, None] * x).mean(0)
+
+
+def ig_sum(grad_fn, x, baseline, steps):
+    return steps * ig_loop(grad_fn, x, baseline, steps)
+
+
+# ---- 5.6 magnitude pruning ----------------------------------------------------------------------
+def prune_threshold(weights, sparsity):
+    flat = np.sort(np.concatenate([np.abs(w).ravel() for w in weights]))
+    n = int(round(sparsity * flat.size))
+    if n == 0:
+        return [w.copy() for w in weights]
+    threshold = flat[n - 1]
+    return [np.where(np.abs(w) > threshold, w, 0.0) for w in weights]
+
+
+def prune_each_layer(weights, sparsity):
+    return [prune_threshold([w], sparsity)[0] for w in weights]
+
+
+def prune_smallest_signed(weights, sparsity):
+    flat = np.sort(np.concatenate([w.ravel() for w in weights]))
+    n = int(round(sparsity * flat.size))
+    if n == 0:
+        return [w.copy() for w in weights]
+    return [np.where(w > flat[n - 1], w, 0.0) for w in weights]
+
+
+def prune_keeps_fraction(weights, sparsity):
+    return prune_threshold(weights, 1 - sparsity)
+
+
 def test_right_answers_written_differently_pass():
+    assert_accepted("5.4", [mf_loop])
+    assert_accepted("5.5", [ig_loop])
+    assert_accepted("5.6", [prune_threshold])
     assert_accepted("5.1", [hr_loop, ndcg_loop])
     assert_accepted("5.2", [quantize_moveaxis])
     assert_accepted("5.3", [kd_scipy])
@@ -139,6 +239,18 @@ def test_right_answers_written_differently_pass():
             ([kd_swapped], "alpha weights the teacher"),
             ([kd_teacher_unscaled], "teacher's logits by T"),
             ([A._naive_kd], "overflow")],
+    "5.4": [([mf_sequential], "already-updated P"),
+            ([mf_assign], "np.add.at"),
+            ([mf_error_flipped], "sign is flipped"),
+            ([mf_no_reg], "regulariser is missing"),
+            ([mf_in_place], "changed its input")],
+    "5.5": [([ig_left], "midpoints"),
+            ([ig_times_x], "not by x"),
+            ([ig_path_from_zero], "the path starts at the baseline"),
+            ([ig_sum], "don't sum them")],
+    "5.6": [([prune_each_layer], "global pruning"),
+            ([prune_smallest_signed], "magnitude |w|"),
+            ([prune_keeps_fraction], "fraction set to zero")],
 })
 def test_wrong_answers_are_rejected_with_their_hint(exercise_id, funcs, fragment):
     assert_rejected(exercise_id, funcs, fragment)

@@ -1,7 +1,9 @@
 """The graded exercises of chapter 5 (solutions/05_applications.ipynb).
 
 Each asks for a variant of what the chapter uses, not a copy of it: ranking metrics with the
-held-out item in any column, quantization to any bit width, distillation in NumPy.
+held-out item in any column, quantization to any bit width, distillation in NumPy, a functional
+matrix-factorization step without biases, integrated gradients of any differentiable function,
+and global magnitude pruning of a list of NumPy weights.
 """
 import numpy as np
 import torch
@@ -212,4 +214,168 @@ EX_5_3 = Exercise("5.3", "Knowledge distillation loss in NumPy", [Part(
     ])])
 
 
-register(CHAPTER, EX_5_1, EX_5_2, EX_5_3)
+
+# 5.4 One SGD step of matrix factorization without biases ----------------------------------------------
+
+def mf_sgd_step(P, Q, users, items, ratings, lr, reg):
+    P, Q = P.copy(), Q.copy()
+    p, q = P[users], Q[items]
+    e = (p * q).sum(axis=1) - ratings
+    np.add.at(P, users, -lr * (e[:, None] * q + reg * p))
+    np.add.at(Q, items, -lr * (e[:, None] * p + reg * q))
+    return P, Q
+
+
+def _mf_variant(P, Q, users, items, ratings, lr, reg, sequential=False, assign=False, sign=1.0, use_reg=True):
+    P, Q = P.copy(), Q.copy()
+    p, q = P[users], Q[items]
+    e = sign * ((p * q).sum(axis=1) - ratings)
+    r = reg if use_reg else 0.0
+    dp = -lr * (e[:, None] * q + r * p)
+    if assign:
+        P[users] += dp
+    else:
+        np.add.at(P, users, dp)
+    p_used = P[users] if sequential else p
+    dq = -lr * (e[:, None] * p_used + r * q)
+    if assign:
+        Q[items] += dq
+    else:
+        np.add.at(Q, items, dq)
+    return P, Q
+
+
+def _mf_cases():
+    r = _rng(54)
+    return [
+        Case("5 users, 7 items, k = 3, a user and an item repeated",
+             (r.normal(size=(5, 3)), r.normal(size=(7, 3)), np.array([0, 4, 4, 2]), np.array([6, 1, 1, 3]),
+              np.array([4.0, 1.5, 3.0, 5.0]), 0.1, 0.05),
+             hint="a row used twice in the batch gets both updates: add them (np.add.at), don't assign."),
+        Case("a single rating, k = 2", (r.normal(size=(3, 2)), r.normal(size=(4, 2)), np.array([1]), np.array([3]),
+                                        np.array([2.5]), 0.05, 0.2)),
+        Case("8 ratings, larger lr and reg, k = 4",
+             (r.normal(size=(4, 4)), r.normal(size=(6, 4)), np.array([3, 0, 1, 3, 2, 0, 0, 1]),
+              np.array([5, 5, 0, 2, 4, 1, 3, 5]), r.uniform(0.5, 5, size=8), 0.3, 0.7)),
+        Case("the first case's shapes, other values, no regularisation",
+             (r.normal(size=(5, 3)), r.normal(size=(7, 3)), np.array([3, 3, 1, 0]), np.array([2, 0, 2, 6]),
+              np.array([1.0, 2.0, 3.5, 0.5]), 0.02, 0.0)),
+    ]
+
+
+EX_5_4 = Exercise("5.4", "One SGD step of matrix factorization", [Part(
+    "mf_sgd_step", mf_sgd_step, _mf_cases, points=2, output_names=("P", "Q"), mistakes=[
+        Mistake(lambda *a: _mf_variant(*a, sequential=True),
+                "Q's update used the already-updated P: compute both updates from the old rows, then apply them."),
+        Mistake(lambda *a: _mf_variant(*a, assign=True),
+                "P[users] += ... keeps only one update of a row that appears twice: use np.add.at to add them all."),
+        Mistake(lambda *a: _mf_variant(*a, sign=-1.0),
+                "the error's sign is flipped: with e = p·q − r, step against the gradient, p −= lr (e q + reg p)."),
+        Mistake(lambda *a: _mf_variant(*a, use_reg=False), "the regulariser is missing: add reg · p_u (and reg · q_i) to the gradient."),
+    ])])
+
+
+# 5.5 Integrated gradients of any function ---------------------------------------------------------
+
+class TanhLayerGradient:
+    """The gradient of f(x) = Σ tanh(x @ A) for a batch of points: (1 − tanh²(x @ A)) @ Aᵀ."""
+
+    def __init__(self, A):
+        self.A = A
+
+    def __call__(self, points):
+        return (1 - np.tanh(points @ self.A) ** 2) @ self.A.T
+
+
+def integrated_gradients(grad_fn, x, baseline, steps):
+    alphas = (np.arange(steps) + 0.5) / steps
+    path = baseline + alphas[:, None] * (x - baseline)
+    return (x - baseline) * grad_fn(path).mean(axis=0)
+
+
+def _ig_variant(grad_fn, x, baseline, steps, alphas=None, times=None, reduce=np.mean):
+    alphas = (np.arange(steps) + 0.5) / steps if alphas is None else alphas(steps)
+    path = baseline + alphas[:, None] * (x - baseline)
+    factor = x - baseline if times is None else times(x, baseline)
+    return factor * reduce(grad_fn(path), axis=0)
+
+
+def _ig_cases():
+    r = _rng(55)
+    return [
+        Case("4 inputs, 50 steps, baseline 0", (TanhLayerGradient(r.normal(size=(4, 3))), r.normal(size=4), np.zeros(4), 50)),
+        Case("6 inputs, 7 steps, a non-zero baseline",
+             (TanhLayerGradient(r.normal(size=(6, 2))), r.normal(size=6), r.normal(size=6), 7),
+             hint="the path starts at the baseline: x' + α (x − x'), and the factor is x − x', not x."),
+        Case("one step (the midpoint only)", (TanhLayerGradient(r.normal(size=(3, 5))), r.normal(size=3), np.full(3, 0.5), 1),
+             hint="α runs over the midpoints (j + ½) / steps; with one step that is α = ½."),
+        Case("2 inputs, 20 steps, large inputs", (TanhLayerGradient(r.normal(size=(2, 2))), 5 * r.normal(size=2), np.zeros(2), 20)),
+    ]
+
+
+EX_5_5 = Exercise("5.5", "Integrated gradients of any function", [Part(
+    "integrated_gradients", integrated_gradients, _ig_cases, points=2, mistakes=[
+        Mistake(lambda g, x, b, s: _ig_variant(g, x, b, s, alphas=lambda n: np.arange(n) / n),
+                "α = j / steps is a left Riemann sum: use the midpoints (j + ½) / steps."),
+        Mistake(lambda g, x, b, s: _ig_variant(g, x, b, s, alphas=lambda n: np.linspace(0, 1, n)),
+                "α = linspace(0, 1, steps) puts points on both ends: use the midpoints (j + ½) / steps."),
+        Mistake(lambda g, x, b, s: _ig_variant(g, x, b, s, times=lambda x, b: x),
+                "multiply by x − x' (the distance from the baseline), not by x."),
+        Mistake(lambda g, x, b, s: _ig_variant(g, x, b, s, times=lambda x, b: 1.0),
+                "the average gradient must be multiplied by x − x' to become an attribution."),
+        Mistake(lambda g, x, b, s: _ig_variant(g, x, b, s, reduce=np.sum),
+                "average the gradients over the steps (the integral over α in [0, 1]), don't sum them."),
+    ])])
+
+
+# 5.6 Global magnitude pruning of NumPy weights -------------------------------------------------------
+
+def magnitude_prune(weights, sparsity):
+    sizes = [w.size for w in weights]
+    everything = np.concatenate([np.abs(w).ravel() for w in weights])
+    n_pruned = int(round(sparsity * everything.size))
+    keep = np.ones(everything.size, dtype=bool)
+    keep[np.argsort(everything, kind="stable")[:n_pruned]] = False
+    masks = np.split(keep, np.cumsum(sizes)[:-1])
+    return [w * m.reshape(w.shape) for w, m in zip(weights, masks)]
+
+
+def _prune_per_layer(weights, sparsity):
+    return [magnitude_prune([w], sparsity)[0] for w in weights]
+
+
+def _prune_signed(weights, sparsity):
+    sizes = [w.size for w in weights]
+    everything = np.concatenate([w.ravel() for w in weights])
+    keep = np.ones(everything.size, dtype=bool)
+    keep[np.argsort(everything, kind="stable")[:int(round(sparsity * everything.size))]] = False
+    return [w * m.reshape(w.shape) for w, m in zip(weights, np.split(keep, np.cumsum(sizes)[:-1]))]
+
+
+def _prune_inverted(weights, sparsity):
+    return magnitude_prune(weights, 1 - sparsity)
+
+
+def _prune_cases():
+    r = _rng(56)
+    return [
+        Case("two layers at very different scales, 80% sparsity",
+             ([r.normal(size=(6, 4)), 0.01 * r.normal(size=(4, 3))], 0.8),
+             hint="rank the weights of all layers together: one threshold for the whole model, not one per layer."),
+        Case("three layers including a 4-D kernel, 50%",
+             ([r.normal(size=(2, 1, 3, 3)), 3 * r.normal(size=(18, 5)), r.normal(size=(5, 2))], 0.5)),
+        Case("one layer, 30%", ([r.normal(size=(3, 7))], 0.3)),
+        Case("no pruning (sparsity 0)", ([r.normal(size=(2, 5)), r.normal(size=(5, 1))], 0.0)),
+        Case("the first case's shapes, other values, 65%", ([0.1 * r.normal(size=(6, 4)), r.normal(size=(4, 3))], 0.65)),
+    ]
+
+
+EX_5_6 = Exercise("5.6", "Global magnitude pruning", [Part(
+    "magnitude_prune", magnitude_prune, _prune_cases, points=2, mistakes=[
+        Mistake(_prune_per_layer, "each layer was pruned to the same sparsity: rank all layers' |w| together (global pruning)."),
+        Mistake(_prune_signed, "rank by magnitude |w|: the most negative weights are large, not small."),
+        Mistake(_prune_inverted, "sparsity is the fraction set to zero: keep the 1 − sparsity largest weights."),
+    ])])
+
+
+register(CHAPTER, EX_5_1, EX_5_2, EX_5_3, EX_5_4, EX_5_5, EX_5_6)
