@@ -46,11 +46,11 @@ clean:
 # line each with set-up time, venv size and result; logs in each venv's matrix.log.
 SUITE ?= full
 test-matrix:
-	$(PYTHON) tools/matrix.py --suite $(SUITE) --lower-bounds --pytest-args '$(PYTEST_ARGS)' $(PYTHONS)
+	$(PYTHON) tools/matrix.py --suite $(SUITE) --lower-bounds $(firstword $(PYTHONS)) --pytest-args='$(PYTEST_ARGS)' $(PYTHONS)
 
 # CI's extra runs: the oldest and newest supported Pythons, without the chapter notebooks.
 test-oldest-newest:
-	$(PYTHON) tools/matrix.py --suite core --pytest-args '$(PYTEST_ARGS)' $(firstword $(PYTHONS)) $(lastword $(PYTHONS))
+	$(PYTHON) tools/matrix.py --suite core --pytest-args='$(PYTEST_ARGS)' $(firstword $(PYTHONS)) $(lastword $(PYTHONS))
 
 # Re-run notebooks in place, each in a fresh kernel, storing text progress bars (static viewers
 # such as GitHub show tqdm widgets as empty "0%" bars):  make run-notebooks NB="chapters/03_sequences/*.ipynb"

@@ -100,13 +100,23 @@ def test_dry_run_shows_a_linux_setup_would_fetch_the_cpu_build():
     assert fallback.endswith("pip install torch==2.13.0")
 
 
+def make_dry_run(*args):
+    return subprocess.run(["make", "-n", "-B", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_setup_hands_the_torch_choice_to_the_script():
-    def dry(*args):
-        return subprocess.run(["make", "-n", "-B", "setup", "VENV=/nonexistent/venv", *args], cwd=ROOT,
-                              capture_output=True, text=True, check=True).stdout
-    assert "tools/torch_install.py --version 2.13.0 --spec ''" in dry()
-    assert "--version 2.2.0 --spec 'torch --index-url X'" in dry("TORCH_VERSION=2.2.0", "TORCH_SPEC=torch --index-url X")
+    assert "tools/torch_install.py --version 2.13.0 --spec ''" in make_dry_run("setup", "VENV=/nonexistent/venv")
+    assert "--version 2.2.0 --spec 'torch --index-url X'" in make_dry_run(
+        "setup", "VENV=/nonexistent/venv", "TORCH_VERSION=2.2.0", "TORCH_SPEC=torch --index-url X")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_the_matrix_runs_every_python_and_ci_the_oldest_and_newest():
+    assert make_dry_run("test-matrix", "PYTHON=py").strip() == (
+        "py tools/matrix.py --suite full --lower-bounds 3.10 --pytest-args='' 3.10 3.11 3.12 3.13")
+    assert make_dry_run("test-oldest-newest", "PYTHON=py", "PYTEST_ARGS=-x").strip() == (
+        "py tools/matrix.py --suite core --pytest-args='-x' 3.10 3.13")
 
 
 def test_lower_bound_pins_cover_every_requirement_in_pyproject():
@@ -166,3 +176,10 @@ def test_summary_reads_pytests_closing_line_and_failures():
     assert failures == ["FAILED tests/test_a.py::test_x - AssertionError: no",
                         "ERROR tests/test_b.py - ModuleNotFoundError: No module named 'tomllib'"]
     assert matrix.summary("set-up only\n")[0] == "no pytest summary"
+
+
+def test_an_absent_python_is_skipped_with_a_line(capsys, monkeypatch):
+    monkeypatch.setattr(matrix, "find_python", lambda version: None)
+    assert matrix.main(["3.10", "--lower-bounds", "3.10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["Python 3.10: not found on this machine (pyenv or python3.10 on the PATH), skipped"] * 2

@@ -3,8 +3,8 @@
 For each version asked for, finds an interpreter (pyenv's newest X.Y.Z, else `pythonX.Y` on the
 PATH), sets up `.venv-X.Y` with `make setup`, runs the suite there and prints one line: set-up time,
 venv size, torch build and pytest's summary. A version that is not on this machine gets a line
-saying it was skipped. `--lower-bounds` adds `.venv-lower`: the oldest Python found, with every
-requirement in pyproject.toml pinned to its lower bound. Each run's output is kept in the venv's
+saying it was skipped. `--lower-bounds X.Y` adds `.venv-lower`: Python X.Y with every requirement
+in pyproject.toml pinned to its lower bound. Each run's output is kept in the venv's
 `matrix.log`. The exit status is 0 only when every run passed.
 """
 import argparse
@@ -95,26 +95,30 @@ def run_one(label, python, venv, suite, make_args=(), env=None, pytest_args=()):
     return status == 0
 
 
+def find_or_say(version):
+    python = find_python(version)
+    if python is None:
+        print(f"Python {version}: not found on this machine (pyenv or python{version} on the PATH), skipped",
+              flush=True)
+    return python
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("versions", nargs="+", help="Python versions, oldest first, e.g. 3.10 3.13")
+    parser.add_argument("versions", nargs="*", help="Python versions, e.g. 3.10 3.13")
     parser.add_argument("--suite", choices=SUITES, default="full",
                         help="full: the whole suite; core: without the chapter notebooks")
-    parser.add_argument("--lower-bounds", action="store_true",
-                        help="also run the oldest Python found with every requirement at its lower bound")
+    parser.add_argument("--lower-bounds", metavar="X.Y",
+                        help="also run this Python with every requirement at its lower bound")
     parser.add_argument("--pytest-args", default="", help="further pytest arguments, as one string")
     opts = parser.parse_args(argv)
     pytest_args = opts.pytest_args.split()
-    ok, found = True, []
+    ok = True
     for version in opts.versions:
-        python = find_python(version)
-        if python is None:
-            print(f"Python {version}: not found on this machine (pyenv or python{version} on the PATH), skipped",
-                  flush=True)
-            continue
-        found.append((version, python))
-        ok &= run_one(f"Python {version}", python, f".venv-{version}", opts.suite, pytest_args=pytest_args)
-    if opts.lower_bounds and found:
+        python = find_or_say(version)
+        if python:
+            ok &= run_one(f"Python {version}", python, f".venv-{version}", opts.suite, pytest_args=pytest_args)
+    if opts.lower_bounds and (python := find_or_say(opts.lower_bounds)):
         venv = ROOT / ".venv-lower"
         venv.mkdir(exist_ok=True)
         pins = lower_bound_pins((ROOT / "pyproject.toml").read_text())
@@ -122,8 +126,7 @@ def main(argv=None):
         torch = next(p.split("==")[1] for p in pins if p.startswith("torch=="))
         # PIP_CONSTRAINT reaches every pip that make setup starts, build environments included.
         env = dict(os.environ, PIP_CONSTRAINT=str(venv / "lower-bounds.txt"))
-        version, python = found[0]
-        ok &= run_one(f"Python {version}, lower bounds", python, venv.name, opts.suite,
+        ok &= run_one(f"Python {opts.lower_bounds}, lower bounds", python, venv.name, opts.suite,
                       make_args=[f"TORCH_VERSION={torch}"], env=env, pytest_args=pytest_args)
     return 0 if ok else 1
 
