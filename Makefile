@@ -1,21 +1,26 @@
-# d2lite: two commands for a fresh machine (Python 3.10+ and make):
+# d2lite: two commands for a fresh machine (Python 3.10 to 3.13 and make):
 #   make lab    set up .venv and open the book in JupyterLab
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# A CPU build of PyTorch keeps the default set-up small. A torch already in .venv
-# (for example a CUDA build you installed) is never replaced: see README, "GPU".
-TORCH_SPEC ?= torch==2.13.0
+# PyTorch (README, "GPU"): tools/torch_install.py installs torch==$(TORCH_VERSION), a CPU build
+# (from PyTorch's CPU wheel index on Linux, falling back to the default index where that index
+# cannot be reached), keeps a torch already in $(VENV), and installs TORCH_SPEC instead where it is
+# given, e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu126" for CUDA.
+TORCH_VERSION ?= 2.13.0
+TORCH_SPEC ?=
 PYTEST_ARGS ?=
+# The Python versions that are tested (pyproject.toml's classifiers name the same ones).
+PYTHONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup lab test exercises clean run-notebooks
+.PHONY: setup lab test exercises clean run-notebooks test-matrix test-oldest-newest
 setup: $(BIN)/.d2lite-installed
 
-$(BIN)/.d2lite-installed: pyproject.toml
+$(BIN)/.d2lite-installed: pyproject.toml tools/torch_install.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python tools/torch_install.py --version $(TORCH_VERSION) --spec '$(TORCH_SPEC)'
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $@
@@ -34,7 +39,18 @@ exercises: setup
 	$(BIN)/d2lite exercises
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-3.* .venv-lower .pytest_cache
+
+# The whole suite under every Python in PYTHONS found here (pyenv or pythonX.Y on the PATH), each
+# in .venv-X.Y, then under the oldest with every dependency at its lower bound (.venv-lower): one
+# line each with set-up time, venv size and result; logs in each venv's matrix.log.
+SUITE ?= full
+test-matrix:
+	$(PYTHON) tools/matrix.py --suite $(SUITE) --lower-bounds $(firstword $(PYTHONS)) --pytest-args='$(PYTEST_ARGS)' $(PYTHONS)
+
+# CI's extra runs: the oldest and newest supported Pythons, without the chapter notebooks.
+test-oldest-newest:
+	$(PYTHON) tools/matrix.py --suite core --pytest-args='$(PYTEST_ARGS)' $(firstword $(PYTHONS)) $(lastword $(PYTHONS))
 
 # Re-run notebooks in place, each in a fresh kernel, storing text progress bars (static viewers
 # such as GitHub show tqdm widgets as empty "0%" bars):  make run-notebooks NB="chapters/03_sequences/*.ipynb"
