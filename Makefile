@@ -17,12 +17,13 @@ PYTHONS ?= 3.10 3.11 3.12 3.13
 .PHONY: setup lab test exercises clean run-notebooks test-matrix test-oldest-newest
 setup: $(BIN)/.d2lite-installed
 
-$(BIN)/.d2lite-installed: pyproject.toml tools/torch_install.py
+$(BIN)/.d2lite-installed: pyproject.toml tools/torch_install.py d2lite/widgets.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python tools/torch_install.py --version $(TORCH_VERSION) --spec '$(TORCH_SPEC)'
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	$(BIN)/python -m d2lite.widgets >/dev/null  # saved notebooks keep their widgets (or the static picture)
 	touch $@
 
 # NO_BROWSER=1 make lab   on a headless server: prints the URL and opens no browser.
