@@ -21,7 +21,7 @@ SUITES = {"full": [], "core": ["tests", "solutions"]}  # core: all but the chapt
 
 
 def lower_bound_pins(pyproject_text):
-    """'name==X' for every quoted requirement 'name>=X' in pyproject.toml (build, run and test)."""
+    """'name==X' for every quoted requirement 'name>=X' in pyproject.toml (build, run and every extra)."""
     found = re.findall(r'"([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*>=\s*([0-9][^",;\s]*)', pyproject_text)
     return [f"{name}=={version}" for name, version in found]
 

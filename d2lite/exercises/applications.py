@@ -312,6 +312,8 @@ def _ig_cases():
         Case("one step (the midpoint only)", (TanhLayerGradient(r.normal(size=(3, 5))), r.normal(size=3), np.full(3, 0.5), 1),
              hint="α runs over the midpoints (j + ½) / steps; with one step that is α = ½."),
         Case("2 inputs, 20 steps, large inputs", (TanhLayerGradient(r.normal(size=(2, 2))), 5 * r.normal(size=2), np.zeros(2), 20)),
+        Case("the first case's shapes, other values, 30 steps",
+             (TanhLayerGradient(r.normal(size=(4, 3))), r.normal(size=4), 0.3 * r.normal(size=4), 30)),
     ]
 
 

@@ -538,6 +538,7 @@ def _heads_cases():
         Case("T=1, d=6, 3 heads", (r.normal(size=(3, 1, 6)), 3)),
         Case("N=2, T=4, d=4, 4 heads (one feature each)", (r.normal(size=(2, 4, 4)), 4)),
         Case("N=2, T=3, d=8, 2 heads (the first case's shapes, other heads)", (r.normal(size=(2, 3, 8)), 2)),
+        Case("N=2, T=3, d=8, 4 heads (the first case again, other values)", (10 * r.normal(size=(2, 3, 8)), 4)),
     ]
 
 
