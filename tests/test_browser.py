@@ -7,16 +7,14 @@ they fail: CI installs both (.ci/run).
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "_build" / "screenshots"
@@ -52,12 +50,6 @@ def browser():
         browser.close()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory):
     """`NO_BROWSER=1 make lab` on a free port with a token. It runs in a copy of the notebooks it needs
@@ -87,15 +79,8 @@ def lab(browser, tmp_path_factory):
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-3000:])
-                time.sleep(0.5)
+        if not wait_until_up(url, token, server, 90):
+            raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-3000:])
         yield url, token
     finally:
         if server.poll() is None:

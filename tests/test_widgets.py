@@ -2,16 +2,15 @@
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
+from jupyter_servers import free_port, wait_until_up
 
 from d2lite import widgets
 from d2lite.explorers import ACTIVATIONS, neuron_explorer, neuron_figure
@@ -114,18 +113,12 @@ def test_a_view_whose_child_lost_its_state_counts_as_unsaved(executed_explorer):
     assert views_without_state(nb) == 1
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def jupyter_server(tmp_path_factory):
     """A Jupyter server configured by install_jupyter_config (in a scratch prefix), serving a scratch folder."""
     prefix, root, home = (tmp_path_factory.mktemp(name) for name in ("prefix", "root", "home"))
     install_jupyter_config(prefix)
-    port, token = _free_port(), "d2lite-test"
+    port, token = free_port(), "d2lite-test"
     env = {**os.environ, "JUPYTER_CONFIG_PATH": str(prefix / "etc/jupyter"), "JUPYTER_CONFIG_DIR": str(home),
            "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
     server = subprocess.Popen([sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
@@ -133,16 +126,9 @@ def jupyter_server(tmp_path_factory):
                                "--ServerApp.port_retries=0"] + ["--allow-root"] * (os.geteuid() == 0),
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"jupyter server did not start: {server.stderr.read().decode()[-2000:]}")
-            time.sleep(0.3)
+    if not wait_until_up(url, token, server, 60):
+        server.kill()
+        pytest.fail(f"jupyter server did not start: {server.stderr.read().decode()[-2000:]}")
     yield url, token, root
     server.terminate()
     server.wait(timeout=30)
