@@ -15,8 +15,10 @@ import pytest
 
 from d2lite import cli
 from d2lite.grading.isolation import unavailable
+from d2lite.grading import limits
 from d2lite.grading.limits import run_limited
-from grading_corpus import CHAPTER, POINTS, replace, solutions, write
+from d2lite.grading.submission import Limits, grade_notebook
+from grading_corpus import CHAPTER, POINTS, insert_after, replace, solutions, write
 from test_gradebook import REASONS, corpus
 
 SLOW = ["stubborn", "endless_function", "endless_cell"]
@@ -81,3 +83,26 @@ def test_the_limit_counts_cpu_time_not_waiting():
     assert run_limited(lambda: time.sleep(0.6) or 7, 0.3) == (7, None)
     value, error = run_limited(_computes_forever, 0.3)
     assert value is None and error.startswith("did not finish within 0.3 s of CPU time")
+
+
+def _graded_with_a_short_idle_limit(tmp_path, monkeypatch, cell):
+    # The grader's rule, scaled down: 3 s on the clock with (almost) no CPU is waiting, not working.
+    monkeypatch.setattr(limits, "IDLE_SECONDS", 3.0)
+    monkeypatch.setattr(limits, "IDLE_CPU", 0.02)
+    path = tmp_path / f"{CHAPTER}.ipynb"
+    write(insert_after(solutions(), "import numpy", cell), path)
+    return grade_notebook(path, CHAPTER, Limits(timeout=120, memory_mb=2048, isolated=not unavailable()))
+
+
+def test_a_cell_that_waits_without_computing_is_stopped_before_the_clock_limit(tmp_path, monkeypatch):
+    # Without this rule a kernel stuck waiting (input, a lock, a sleep) would hold a grading slot for
+    # WALL_FACTOR * 120 + WALL_SLACK = 510 s.
+    sub = _graded_with_a_short_idle_limit(tmp_path, monkeypatch, "import time\ntime.sleep(600)\n")
+    assert any("was stopped: it waited" in p and "without computing" in p for p in sub.problems), sub.problems
+    assert sub.earned == 0
+
+
+def test_a_cell_that_computes_longer_than_the_idle_limit_is_not_stopped(tmp_path, monkeypatch):
+    busy = "import time\n_start = time.process_time()\nwhile time.process_time() - _start < 5:\n    pass\n"
+    sub = _graded_with_a_short_idle_limit(tmp_path, monkeypatch, busy)
+    assert sub.problems == [] and sub.earned == POINTS, sub.problems

@@ -5,7 +5,8 @@ kernel whose working directory is a new temporary folder, inside bubblewrap when
 `isolated` (isolation.py), runs code in it with a time limit, and notices when the
 kernel dies. Time limits count the CPU seconds of the kernel's processes, not the
 clock, so a verdict does not depend on how busy the machine is; the clock only stops a
-kernel that neither works nor answers (WALL_FACTOR times the limit, plus WALL_SLACK).
+kernel that neither works nor answers (WALL_FACTOR times the limit, plus WALL_SLACK), and a
+cell that waits without computing (IDLE_SECONDS with almost no CPU) sooner.
 Everything the kernel sends is untrusted: messages over MAX_MESSAGE_BYTES are dropped
 by ZeroMQ before they are read.
 """
@@ -26,7 +27,7 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
 from d2lite.grading.isolation import Watch, bwrap_argv, first_inside, kill_tree
-from d2lite.grading.limits import WALL_FACTOR, WALL_SLACK  # the clock's limit: a kernel that sleeps is stopped too
+from d2lite.grading import limits  # the clock's limits: a kernel that sleeps or waits is stopped too
 from d2lite.grading.sandbox import CPU_SECONDS, ISOLATED, MEMORY_MB, SANDBOX_DIR
 
 KERNEL_NAME = "d2lite-sandbox"
@@ -170,12 +171,18 @@ class Kernel:
         """Read the kernel's messages about `msg_id` until it is idle, dead or out of time: `budget` seconds
         on the watch's clock (CPU time where known) or `wall` seconds on the clock (default from `budget`)."""
         outcome = Execution("ok")
-        deadline = self.watch.clock() + budget
+        busy_cpu, busy_at = self.watch.clock(), time.monotonic()  # CPU time at the last sign of work, and when
+        deadline = busy_cpu + budget
         by_cpu = self.watch.cpu is not None
-        wall_deadline = time.monotonic() + (wall or (WALL_FACTOR * budget + WALL_SLACK if by_cpu else budget))
+        wall_deadline = busy_at + (wall or (limits.WALL_FACTOR * budget + limits.WALL_SLACK if by_cpu else budget))
         while True:
-            if self.watch.clock() >= deadline or time.monotonic() >= wall_deadline:
+            cpu, now = self.watch.clock(), time.monotonic()
+            if cpu >= deadline or now >= wall_deadline:
                 return Execution("timeout", displays=outcome.displays)
+            if not by_cpu or cpu - busy_cpu >= limits.IDLE_CPU:
+                busy_cpu, busy_at = cpu, now
+            elif now - busy_at >= limits.IDLE_SECONDS:
+                return Execution("timeout", f"it waited {now - busy_at:.0f} s without computing", outcome.displays)
             try:
                 msg = self.client.get_iopub_msg(timeout=0.2)
             except queue.Empty:

@@ -20,6 +20,9 @@ import numpy as np
 from d2lite.grading.sandbox import SANDBOX_DIR
 
 WALL_FACTOR, WALL_SLACK = 4, 30.0
+# In a grader's kernel: a cell whose processes use less than IDLE_CPU s of CPU in IDLE_SECONDS on the clock
+# waits for something that will not come (input, a lock, a sleep) and is stopped then, not at the clock's limit.
+IDLE_SECONDS, IDLE_CPU = 60.0, 0.5
 
 
 class TimeLimitExceeded(BaseException):

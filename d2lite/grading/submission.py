@@ -160,6 +160,10 @@ def _run_cells(kernel, sources, seconds, problems):
         run = kernel.execute(source, timeout=max(seconds - (kernel.clock() - start), 0.1))
         if run.status == "error":
             errors.append(f"code cell {number} raised {run.error}")
+        elif run.status == "timeout" and run.error:
+            problems.append(f"code cell {number} was stopped: {run.error} (input(), a sleep, a lock or a process "
+                            "that never ends?); the cells after it were not run")
+            break
         elif run.status == "timeout":
             problems.append(f"time limit: the cells did not finish within {seconds:g} s of CPU time; code cell "
                             f"{number} was stopped (an endless loop?) and the cells after it were not run")
@@ -192,6 +196,8 @@ def _the_reply(run):
         return run.displays[0][REPLY_MIME], ""
     if len(run.displays) > 1:
         return None, "the kernel answered more than once (was the grader tampered with?)"
+    if run.status == "timeout" and run.error:
+        return None, f"the call was stopped: {run.error}"
     return None, {"timeout": "the call did not stop at its time limit and was interrupted",
                   "died": "the kernel died while this was being graded (os._exit, a crash or out of memory?)",
                   "error": f"the grader's call failed inside the kernel ({run.error[:200]})"}.get(
