@@ -37,7 +37,7 @@ def wrap_angle(a):
 
 
 class Track:
-    """A closed road: its centre line `centre` (M, 2), sampled evenly every `spacing` metres, and a half width.
+    """A closed road: its centre line `centre` (M, 2), sampled evenly (at most 0.5 m apart), and a half width.
 
     `Track.loop(seed)` draws a smooth random loop. The road is also kept as a raster (`image`, one pixel
     every `resolution` metres) from which `render` samples the views.
@@ -50,6 +50,9 @@ class Track:
         self.centre, self.half_width, self.resolution = centre, float(half_width), float(resolution)
         forward = np.roll(centre, -1, axis=0) - centre
         seg = np.linalg.norm(forward, axis=1)
+        if seg.max() > 0.5 or seg.max() > 2 * seg.min():
+            raise ValueError(f"the centre line's points must be evenly spaced and at most 0.5 m apart (they are "
+                             f"{seg.min():.3g} to {seg.max():.3g} m apart): resample it, as Track.loop does")
         self.s = np.concatenate([[0.0], np.cumsum(seg)[:-1]])     # arc length at each point
         self.length = float(seg.sum())
         self.spacing = self.length / len(centre)

@@ -97,3 +97,6 @@ def test_a_car_that_leaves_the_road_stops_there(track):
 def test_a_malformed_centre_line_is_refused():
     with pytest.raises(ValueError, match=r"\(M, 2\) array"):
         D.Track(np.zeros((10, 3)))
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    with pytest.raises(ValueError, match="evenly spaced and at most 0.5 m apart"):
+        D.Track(10 * np.column_stack([np.cos(angles), np.sin(angles)]))
