@@ -90,6 +90,7 @@ def test_a_car_that_leaves_the_road_stops_there(track):
     last = run.alive[:, 0].sum()                          # steps the first car spent on the road
     assert np.abs(run.lateral[last, 0]) > track.half_width
     assert (run.states[last:, 0] == run.states[last, 0]).all()
+    assert (run.steer[:last, 0] == 0.5).all() and (run.steer[last:, 0] == 0).all()   # recorded while on the road
     assert run.visited().shape == (last + 40, 4)
     assert run.progress[-1, 1] == pytest.approx(40 * car.speed * car.dt, rel=0.02)
 
