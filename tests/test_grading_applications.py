@@ -5,7 +5,7 @@ import numpy as np
 from scipy.special import log_softmax
 
 from d2lite.exercises import applications as A
-from grader_cases import assert_accepted, assert_rejected, wrong_params
+from grader_cases import assert_a_cache_is_caught, assert_accepted, assert_rejected, wrong_params
 
 
 # ---- 5.1 ranking metrics ----------------------------------------------------------------------
@@ -254,3 +254,63 @@ def test_right_answers_written_differently_pass():
 })
 def test_wrong_answers_are_rejected_with_their_hint(exercise_id, funcs, fragment):
     assert_rejected(exercise_id, funcs, fragment)
+
+
+# ---- 5.8 kinematic bicycle step ----------------------------------------------------------------------
+def bicycle_loop(state, steer, accel, dt, wheelbase, max_steer):
+    out = []
+    for (x, y, heading, v), delta, a in zip(state, steer, accel):
+        delta = min(max(delta, -max_steer), max_steer)
+        out.append([x + v * math.cos(heading) * dt, y + v * math.sin(heading) * dt,
+                    heading + v / wheelbase * math.tan(delta) * dt, max(0.0, v + a * dt)])
+    return np.array(out)
+
+
+def bicycle_sin(state, steer, accel, dt, wheelbase, max_steer):
+    new = bicycle_loop(state, steer, accel, dt, wheelbase, max_steer)
+    delta = np.clip(steer, -max_steer, max_steer)
+    new[:, 2] = state[:, 2] + state[:, 3] * np.sin(delta) / wheelbase * dt
+    return new
+
+
+def bicycle_heading_first(state, steer, accel, dt, wheelbase, max_steer):
+    x, y, heading, v = state.T
+    heading = heading + v * np.tan(np.clip(steer, -max_steer, max_steer)) / wheelbase * dt
+    return np.column_stack([x + v * np.cos(heading) * dt, y + v * np.sin(heading) * dt, heading,
+                            np.maximum(v + accel * dt, 0)])
+
+
+def bicycle_no_dt_in_speed(state, steer, accel, dt, wheelbase, max_steer):
+    new = bicycle_loop(state, steer, accel, dt, wheelbase, max_steer)
+    new[:, 3] = np.maximum(state[:, 3] + accel, 0)
+    return new
+
+
+def bicycle_degrees(state, steer, accel, dt, wheelbase, max_steer):
+    out = []
+    for (x, y, heading, v), delta, a in zip(state, steer, accel):
+        delta = min(max(delta, -max_steer), max_steer)
+        out.append([x + v * math.cos(math.radians(heading)) * dt, y + v * math.sin(math.radians(heading)) * dt,
+                    heading + v / wheelbase * math.tan(math.radians(delta)) * dt, max(0.0, v + a * dt)])
+    return np.array(out)
+
+
+def bicycle_unclipped(state, steer, accel, dt, wheelbase, max_steer):
+    return bicycle_loop(state, steer, accel, dt, wheelbase, np.inf)
+
+
+def bicycle_in_place(state, steer, accel, dt, wheelbase, max_steer):
+    state[:] = bicycle_loop(state, steer, accel, dt, wheelbase, max_steer)
+    return state
+
+
+def test_bicycle_step_accepts_a_loop_and_rejects_known_mistakes():
+    assert_accepted("5.8", [bicycle_loop])
+    assert_a_cache_is_caught("5.8", [bicycle_loop])
+    for wrong, fragment in [(bicycle_sin, "sin(δ) where tan(δ) belongs"),
+                            (bicycle_heading_first, "along the new heading"),
+                            (bicycle_no_dt_in_speed, "multiply the acceleration by dt"),
+                            (bicycle_degrees, "radians already"),
+                            (bicycle_unclipped, "clip the steering angle"),
+                            (bicycle_in_place, "changed its input")]:
+        assert_rejected("5.8", [wrong], fragment)

@@ -383,3 +383,75 @@ EX_5_6 = Exercise("5.6", "Global magnitude pruning", [Part(
 
 
 register(CHAPTER, EX_5_1, EX_5_2, EX_5_3, EX_5_4, EX_5_5, EX_5_6)
+
+
+# 5.8 One step of the kinematic bicycle model ---------------------------------------------------------
+
+def bicycle_model_step(state, steer, accel, dt, wheelbase, max_steer):
+    from d2lite import driving   # the simulator of section 5.3
+
+    return driving.bicycle_step(state, steer, accel, dt, wheelbase, max_steer)
+
+
+def _bicycle_variant(state, steer, accel, dt, wheelbase, max_steer, turn=np.tan, heading_first=False,
+                     speed_first=False, accel_dt=True, degrees=False, clip=True, floor=True, times_wheelbase=False):
+    x, y, heading, v = (state[:, i] for i in range(4))
+    delta = np.clip(steer, -max_steer, max_steer) if clip else steer
+    rate = v * turn(np.deg2rad(delta) if degrees else delta) * (wheelbase if times_wheelbase else 1 / wheelbase)
+    new_heading = heading + rate * dt
+    new_v = v + accel * (dt if accel_dt else 1.0)
+    new_v = np.maximum(new_v, 0.0) if floor else new_v
+    angle = new_heading if heading_first else heading
+    angle = np.deg2rad(angle) if degrees else angle
+    speed = new_v if speed_first else v
+    return np.stack([x + speed * np.cos(angle) * dt, y + speed * np.sin(angle) * dt, new_heading, new_v], axis=1)
+
+
+def _bicycle_cases():
+    r = _rng(58)
+
+    def cars(n, speed=(2.0, 15.0)):
+        return np.column_stack([r.normal(0, 20, n), r.normal(0, 20, n), r.uniform(-np.pi, np.pi, n), r.uniform(*speed, n)])
+
+    return [
+        Case("5 cars steering within the limit, dt = 0.1 s, wheelbase 2.5 m",
+             (cars(5), r.uniform(-0.4, 0.4, 5), r.normal(0, 2, 5), 0.1, 2.5, 0.5)),
+        Case("a batch of one car steering past the limit, dt = 0.05 s, wheelbase 4 m, limit 0.6 rad",
+             (cars(1), np.array([0.9]), np.array([1.0]), 0.05, 4.0, 0.6),
+             hint="clip the steering angle to [-max_steer, max_steer] before using it."),
+        Case("3 cars steering past both limits, dt = 0.2 s, wheelbase 1.8 m, limit 0.3 rad",
+             (cars(3), np.array([1.2, -0.7, 0.1]), np.array([0.5, -0.5, 0.0]), 0.2, 1.8, 0.3)),
+        Case("hard braking: speeds that would fall below zero, dt = 0.5 s, wheelbase 3.2 m",
+             (cars(4, speed=(0.5, 3.0)), r.uniform(-0.2, 0.2, 4), np.array([-4.0, -1.0, -2.0, 0.5]), 0.5, 3.2, 0.4),
+             hint="the car does not reverse: a speed that would fall below 0 becomes 0."),
+        Case("headings beyond ±π (not wrapped), dt = 0.07 s, wheelbase 2.9 m",
+             (np.column_stack([r.normal(0, 5, 3), r.normal(0, 5, 3), [4.0, -7.5, 3.1], [5.0, 9.0, 12.0]]),
+              np.array([0.2, -0.1, 0.35]), np.array([0.0, 3.0, -1.0]), 0.07, 2.9, 0.35),
+             hint="keep the heading as it comes: add v·tan(δ)/L·dt to it without wrapping it into [-π, π)."),
+        Case("the first case's shapes with other values, dt = 0.03 s, wheelbase 2.1 m, limit 0.45 rad",
+             (cars(5), r.uniform(-0.45, 0.45, 5), r.normal(0, 3, 5), 0.03, 2.1, 0.45)),
+    ]
+
+
+EX_5_8 = Exercise("5.8", "One step of the kinematic bicycle model", [Part(
+    "bicycle_model_step", bicycle_model_step, _bicycle_cases, points=2, mistakes=[
+        Mistake(lambda *a: _bicycle_variant(*a, turn=np.sin),
+                "the heading turns at v·tan(δ)/L: you used sin(δ) where tan(δ) belongs."),
+        Mistake(lambda *a: _bicycle_variant(*a, heading_first=True),
+                "the position moved along the new heading: in an explicit Euler step every update uses the old state."),
+        Mistake(lambda *a: _bicycle_variant(*a, speed_first=True),
+                "the position moved with the new speed: in an explicit Euler step every update uses the old state."),
+        Mistake(lambda *a: _bicycle_variant(*a, accel_dt=False),
+                "the speed changes by a·dt in one step, not by a: multiply the acceleration by dt."),
+        Mistake(lambda *a: _bicycle_variant(*a, degrees=True),
+                "the angles are in radians already: don't convert them with deg2rad / radians."),
+        Mistake(lambda *a: _bicycle_variant(*a, clip=False),
+                "clip the steering angle to [-max_steer, max_steer] before using it."),
+        Mistake(lambda *a: _bicycle_variant(*a, floor=False),
+                "the car does not reverse: a speed that would fall below 0 becomes 0."),
+        Mistake(lambda *a: _bicycle_variant(*a, times_wheelbase=True),
+                "divide by the wheelbase: the turn rate is v·tan(δ)/L, tighter for a shorter car."),
+    ])])
+
+
+register(CHAPTER, EX_5_8)
