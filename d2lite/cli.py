@@ -94,11 +94,11 @@ def cmd_grade(args):
                                           seeds={str(p): seed for p in paths})]
     if args.gradescope:
         from d2lite.grading.exports import gradescope_results
-        from d2lite.grading.gradebook import lateness
+        from d2lite.grading.gradebook import lateness, write_atomic
 
         student = args.student or "student"
         late = lateness({student: graded}, course)
-        args.gradescope.write_text(json.dumps(gradescope_results(student, graded, late), indent=1))
+        write_atomic(args.gradescope, json.dumps(gradescope_results(student, graded, late), indent=1))
     if args.json:
         print(json.dumps([sub.to_dict() for sub in graded], indent=1))
     else:

@@ -42,7 +42,7 @@ def test_an_unchanged_class_is_not_graded_again(counted, tmp_path):
     second = gradebook.grade_all(pairs, progress=False, cache=again)
     assert len(calls) == 3 and again.hits == 3
     assert [s.to_dict() for _, s in first] == [s.to_dict() for _, s in second]
-    assert not list((tmp_path / "cache").rglob(".tmp-*"))  # no half-written entry left behind
+    assert not list((tmp_path / "cache").rglob(".*.tmp"))  # no half-written entry left behind
 
 
 def test_what_changed_is_graded_again(counted, tmp_path, monkeypatch):
@@ -100,3 +100,12 @@ def test_a_submission_survives_the_round_trip(tmp_path):
 def test_a_missing_notebook_is_reported_not_a_grader_error(tmp_path):
     graded = gradebook.grade_all([("gone", tmp_path / "gone.ipynb")], progress=False, cache=GradeCache(tmp_path / "c"))
     assert graded[0][1].problems[0].startswith("not a readable notebook"), graded[0][1].problems
+
+
+def test_a_write_that_fails_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "gradebook.csv"
+    gradebook.write_atomic(path, "old")
+    monkeypatch.setattr(gradebook.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        gradebook.write_atomic(path, "new")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]

@@ -8,7 +8,9 @@ import pytest
 
 from d2lite import cli
 from d2lite.grading.isolation import unavailable
-from d2lite.grading.variants import student_seed
+from d2lite.grading import get_exercise
+from d2lite.grading.runner import attempts, judge_all
+from d2lite.grading.variants import student_seed, variant_cases
 from grading_corpus import CHAPTER, replace, solutions, stubs, write
 from test_exports import _valid_gradescope
 
@@ -54,6 +56,13 @@ def test_each_student_is_graded_on_their_own_variant(graded):
     assert students["ann"]["earned"] == 19  # a right solution passes its hidden variant
     first = students["bob"]["submissions"][0]["exercises"][0]
     assert first["earned"] == 0 and "W transposed" in first["feedback"]
+    # bob's messages quote values of his own variant's cases, not of the public ones
+    part, transposed = get_exercise("1.1").parts[0], lambda x, W, b: x @ W.T + b
+    messages = [c["message"] for c in first["parts"][0]["cases"]]
+    for seed, same in ((student_seed(SECRET, "bob"), True), (None, False)):
+        cases = variant_cases(part, seed)
+        here = judge_all(part, cases, attempts(part, transposed, [c.args for c in cases]))
+        assert ([c.message for c in here.cases] == messages) is same
     assert students["bob"]["earned"] == 17 and students["bob"]["after_penalty"] == pytest.approx(17 * 0.9)
 
 

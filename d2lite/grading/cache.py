@@ -13,13 +13,12 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import d2lite
 from d2lite.grading.environment import bank_hash, fingerprint, source_hash
+from d2lite.grading.gradebook import write_atomic
 from d2lite.grading.submission import Submission
 
 VERSION = 1  # of the entries' format
@@ -80,12 +79,4 @@ class GradeCache:
             return
         file = self._file(key)
         file.parent.mkdir(parents=True, exist_ok=True)
-        entry = {"bank": bank_hash(sub.chapter), "submission": sub.to_dict()}
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(entry, f)
-            os.replace(tmp, file)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(file, json.dumps({"bank": bank_hash(sub.chapter), "submission": sub.to_dict()}))

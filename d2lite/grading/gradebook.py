@@ -17,6 +17,7 @@ import itertools
 import json
 import os
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -195,11 +196,16 @@ def lateness(students, course):
             for student, subs in students.items() for s in subs if s.chapter in course.due}
 
 
-def _write(path, text):
+def write_atomic(path, text):
     """Write `text` to `path` atomically: a reader sees the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def _csv_text(students, columns, late):
@@ -242,7 +248,7 @@ def write_gradebook(graded, out_dir, feedback="md", warning="", formats=("csv", 
     written = []
     if "csv" in formats:
         written.append(out / "gradebook.csv")
-        _write(written[-1], _csv_text(students, columns, late))
+        write_atomic(written[-1], _csv_text(students, columns, late))
     if "json" in formats:
         book = {"exercises": [{"id": ex.id, "title": ex.title, "chapter": ex.chapter, "points": ex.points}
                               for ex in columns],
@@ -257,16 +263,16 @@ def write_gradebook(graded, out_dir, feedback="md", warning="", formats=("csv", 
         if warning:
             book = {"warning": warning, **book}
         written.append(out / "gradebook.json")
-        _write(written[-1], json.dumps(book, indent=1))
+        write_atomic(written[-1], json.dumps(book, indent=1))
     if "gradescope" in formats:
         (out / "gradescope").mkdir(exist_ok=True)
         for student, subs in students.items():
             results = gradescope_results(student, subs, late, chapters_seen)
-            _write(out / "gradescope" / f"{_slug(student)}.json", json.dumps(results, indent=1))
+            write_atomic(out / "gradescope" / f"{_slug(student)}.json", json.dumps(results, indent=1))
         written.append(out / "gradescope")
     if "canvas" in formats:
         written.append(out / "canvas.csv")
-        _write(written[-1], canvas_csv(students, chapters_seen, late, course or Course()))
+        write_atomic(written[-1], canvas_csv(students, chapters_seen, late, course or Course()))
     for student, subs in students.items():
-        _write(out / "feedback" / f"{_slug(student)}.{feedback}", _feedback(student, subs, feedback, late))
+        write_atomic(out / "feedback" / f"{_slug(student)}.{feedback}", _feedback(student, subs, feedback, late))
     return written
