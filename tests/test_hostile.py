@@ -16,7 +16,8 @@ import pytest
 from d2lite import cli
 from d2lite.grading import wire
 from d2lite.grading.flags import routes_to_references
-from d2lite.grading.gradebook import _cell, _slug, find_submissions, grade_all, write_gradebook
+from d2lite.grading.exports import csv_cell
+from d2lite.grading.gradebook import _slug, find_submissions, grade_all, write_gradebook
 from d2lite.grading.exercise import exercises_of
 from d2lite.grading.submission import Limits
 from grading_corpus import write
@@ -140,7 +141,7 @@ def test_public_use_is_not_flagged(source):
 
 
 def test_csv_cells_never_start_a_formula():
-    assert [_cell(t) for t in ["=2+5", "+1", "-1", "@SUM(A1)", "\tx", "alice"]] == [
+    assert [csv_cell(t) for t in ["=2+5", "+1", "-1", "@SUM(A1)", "\tx", "alice"]] == [
         "'=2+5", "'+1", "'-1", "'@SUM(A1)", "'\tx", "alice"]
 
 

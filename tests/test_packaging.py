@@ -5,7 +5,7 @@ from pathlib import Path
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # tomli is tomllib before 3.11; the test extra installs it there
+else:  # tomli is tomllib before 3.11; d2lite depends on it there
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -58,8 +58,9 @@ def report_html(result):
             f"<table style='margin:4px 0'>{''.join(rows)}</table></div>")
 
 
-def display_both(text, html_text):
-    """Show HTML in a notebook (with the text beside it for other front ends), the text elsewhere.
+def display_both(text, html_text, metadata=None):
+    """Show HTML in a notebook (with the text beside it for other front ends, and `metadata` on the output),
+    the text elsewhere.
 
     Returns True when it was displayed in a notebook, False when printed.
     """
@@ -68,12 +69,17 @@ def display_both(text, html_text):
     if in_notebook():
         from IPython.display import display
 
-        display({"text/plain": text, "text/html": html_text}, raw=True)
+        display({"text/plain": text, "text/html": html_text}, raw=True, metadata=metadata)
         return True
     print(text)
     return False
 
 
 def show(result):
-    """Display a result: HTML in a notebook (returns True), text elsewhere (returns False)."""
-    return display_both(report_text(result), report_html(result))
+    """Display a result: HTML in a notebook (returns True), text elsewhere (returns False).
+
+    In a notebook the output's metadata records this environment (grading.environment), so that the
+    grader can tell when the saved notebook last ran under other versions or another exercise bank."""
+    from d2lite.grading.environment import FINGERPRINT_KEY, fingerprint
+
+    return display_both(report_text(result), report_html(result), {FINGERPRINT_KEY: fingerprint()})

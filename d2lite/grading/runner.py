@@ -54,6 +54,7 @@ class ExerciseResult:
     id: str
     title: str
     parts: list
+    seed: int | None = None  # the variant seed its cases were built with (None: the public cases)
 
     def __repr__(self):  # short: a passing check cell shows this under its report
         return f"<Exercise {self.id}: {self.earned:g}/{self.points:g} points, {self.status}>"

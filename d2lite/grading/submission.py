@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from d2lite.grading import wire
+from d2lite.grading.environment import fingerprint
 from d2lite.grading.exercise import chapters, exercises_of
 from d2lite.grading.flags import routes_to_references
 from d2lite.grading.harness import REPLY_MIME, request
-from d2lite.grading.kernel import Kernel, KernelFailed
 from d2lite.grading.runner import NOT_GRADED, Attempt, CaseResult, ExerciseResult, PartResult, judge_all
+from d2lite.grading.variants import variant_cases
 
 MAX_NOTEBOOK_BYTES = 50 << 20
 _CHECK_ID = re.compile(r"""\bcheck\(\s*["'](\d+)\.(\d+)["']""")
@@ -55,6 +56,7 @@ class Submission:
     exercises: list = field(default_factory=list)  # ExerciseResult, in the chapter's order
     problems: list = field(default_factory=list)   # what went wrong around the exercises, one sentence each
     seconds: dict = field(default_factory=dict)    # "kernel", "cells", "grading", "total"
+    environment: dict = field(default_factory=dict)  # where it was graded (environment.fingerprint)
 
     @property
     def earned(self):
@@ -71,8 +73,18 @@ class Submission:
     def to_dict(self):
         return {"path": self.path, "chapter": self.chapter, "earned": self.earned, "points": self.points,
                 "passed": self.passed, "problems": self.problems, "seconds": self.seconds,
-                "exercises": [dict(dataclasses.asdict(e), earned=e.earned, points=e.points, status=e.status,
+                "environment": self.environment, "exercises": [dict(dataclasses.asdict(e), earned=e.earned, points=e.points, status=e.status,
                                    feedback=e.feedback) for e in self.exercises]}
+
+    @classmethod
+    def from_dict(cls, data):
+        """The Submission that `to_dict` described (the computed fields are computed again)."""
+        exercises = [ExerciseResult(e["id"], e["title"],
+                                    [PartResult(p["func"], p["points"], [CaseResult(**c) for c in p["cases"]])
+                                     for p in e["parts"]], e.get("seed"))
+                     for e in data["exercises"]]
+        return cls(data["path"], data["chapter"], exercises, list(data["problems"]), dict(data["seconds"]),
+                   dict(data.get("environment", {})))
 
 
 def _not_graded(part, reason):
@@ -227,10 +239,10 @@ def _judged(part, cases, reply):
     return judge_all(part, cases, tried)
 
 
-def _grade_part(kernel, part, limits, problems):
+def _grade_part(kernel, part, limits, problems, seed):
     if not kernel.alive:
         return _not_graded(part, "the kernel was stopped earlier" if kernel.killed else "the kernel died earlier")
-    cases = part.cases()
+    cases = variant_cases(part, seed)
     timeout = min(part.timeout, limits.call_timeout or part.timeout)
     run = kernel.execute(_harness_code("respond", request(part, cases, timeout)), timeout=len(cases) * timeout + 5,
                          store_history=False, keep=lambda data: False)
@@ -247,7 +259,9 @@ def _grade_part(kernel, part, limits, problems):
     return _not_graded(part, why)
 
 
-def _grade_in_kernel(sub, sources, exercises, limits, start):
+def _grade_in_kernel(sub, sources, exercises, limits, start, seed):
+    from d2lite.grading.kernel import Kernel  # only here: a regrade from the cache starts no kernel machinery
+
     with Kernel(limits.memory_mb, isolated=limits.isolated, cpu_seconds=limits.cpu_seconds) as kernel:
         t = time.monotonic()
         sub.seconds["kernel"] = round(t - start, 3)
@@ -255,8 +269,8 @@ def _grade_in_kernel(sub, sources, exercises, limits, start):
         sub.seconds["cells"] = round(time.monotonic() - t, 3)
         t = time.monotonic()
         for ex in exercises:
-            parts = [_grade_part(kernel, part, limits, sub.problems) for part in ex.parts]
-            sub.exercises.append(ExerciseResult(ex.id, ex.title, parts))
+            parts = [_grade_part(kernel, part, limits, sub.problems, seed) for part in ex.parts]
+            sub.exercises.append(ExerciseResult(ex.id, ex.title, parts, seed))
         sub.seconds["grading"] = round(time.monotonic() - t, 3)
 
 
@@ -265,11 +279,13 @@ def _first_line(error):
     return text.splitlines()[0][:200] if text else type(error).__name__
 
 
-def grade_notebook(path, chapter=None, limits=None):
-    """Grade the notebook at `path` as `chapter` (default: told by its name or content); returns a Submission."""
+def grade_notebook(path, chapter=None, limits=None, seed=None):
+    """Grade the notebook at `path` as `chapter` (default: told by its name or content); returns a Submission.
+
+    `seed` picks the student's variant of the hidden cases (d2lite.grading.variants; None: the public cases)."""
     limits = limits or Limits()
     start = time.monotonic()
-    sub = Submission(str(path))
+    sub = Submission(str(path), environment=fingerprint())
     try:
         sources = _read(path)
     except (OSError, ValueError) as e:  # missing, unreadable, empty, not UTF-8, not JSON, not a notebook
@@ -284,8 +300,10 @@ def grade_notebook(path, chapter=None, limits=None):
         sub.exercises = [ungraded(ex, sub.problems[0]) for ex in exercises]
     else:
         sub.problems.extend(routes_to_references(sources, exercises))
+        from d2lite.grading.kernel import KernelFailed
+
         try:
-            _grade_in_kernel(sub, sources, exercises, limits, start)
+            _grade_in_kernel(sub, sources, exercises, limits, start, seed)
         except KernelFailed as e:
             sub.problems.append(f"the kernel did not start: {e}")
             sub.exercises = [ungraded(ex, "the kernel did not start") for ex in exercises]
