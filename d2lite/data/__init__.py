@@ -7,8 +7,9 @@ from d2lite.data.glyphs import Glyphs, load_glyphs
 from d2lite.data.images import sample_photo
 from d2lite.data.sequences import stream_windows, streams
 from d2lite.data.shakespeare import load_tiny_shakespeare
+from d2lite.data.subsets import few_shot_split
 from d2lite.data.translation import date_pairs, held_out_split, number_pairs
 
-__all__ = ["Glyphs", "Split", "data_dir", "date_pairs", "download", "fetch_fashion_mnist", "held_out_split", "load_digits",
+__all__ = ["Glyphs", "Split", "data_dir", "date_pairs", "download", "fetch_fashion_mnist", "few_shot_split", "held_out_split", "load_digits",
            "load_fashion_mnist", "load_glyphs", "load_placed_digits", "load_tiny_shakespeare", "minibatches",
            "number_pairs", "read_idx", "sample_photo", "stream_windows", "streams", "to_loaders"]
