@@ -314,3 +314,53 @@ def test_bicycle_step_accepts_a_loop_and_rejects_known_mistakes():
                             (bicycle_unclipped, "clip the steering angle"),
                             (bicycle_in_place, "changed its input")]:
         assert_rejected("5.8", [wrong], fragment)
+
+
+# ---- 5.9 prototypical logits --------------------------------------------------------------------
+def proto_loop(support, labels, query, classes):
+    out = np.empty((len(query), len(classes)))
+    for j, k in enumerate(classes):
+        members = [s for s, y in zip(support, labels) if y == k]
+        centre = sum(members) / len(members)
+        for i, q in enumerate(query):
+            out[i, j] = -float(np.dot(q - centre, q - centre))
+    return out
+
+
+def proto_euclidean(support, labels, query, classes):
+    return -np.sqrt(-proto_loop(support, labels, query, classes))
+
+
+def proto_positive(support, labels, query, classes):
+    c = np.stack([support[labels == k].mean(0) for k in classes])
+    return ((query[:, None] - c[None]) ** 2).sum(-1)
+
+
+def proto_first_example(support, labels, query, classes):
+    c = np.stack([support[np.flatnonzero(labels == k)[0]] for k in classes])
+    return -((query[:, None] - c[None]) ** 2).sum(-1)
+
+
+def proto_sorted_labels(support, labels, query, classes):
+    return proto_loop(support, labels, query, sorted(set(labels.tolist())))
+
+
+def proto_label_as_column(support, labels, query, classes):
+    return proto_loop(support, labels, query, range(len(classes)))
+
+
+def test_prototypical_logits_right_answer_written_differently_passes():
+    assert_accepted("5.9", [proto_loop])
+
+
+@wrong_params({"5.9": [([proto_euclidean], "not squared"),
+                       ([proto_positive], "*negative* squared"),
+                       ([proto_first_example], "not its first example"),
+                       ([proto_sorted_labels], "in the order given"),
+                       ([proto_label_as_column], "in the order given")]})
+def test_prototypical_logits_wrong_answers_are_rejected_with_their_hint(exercise_id, funcs, fragment):
+    assert_rejected(exercise_id, funcs, fragment)
+
+
+def test_prototypical_logits_cases_catch_a_cache_by_shape():
+    assert_a_cache_is_caught("5.9", [proto_loop])

@@ -3,7 +3,8 @@
 Each asks for a variant of what the chapter uses, not a copy of it: ranking metrics with the
 held-out item in any column, quantization to any bit width, distillation in NumPy, a functional
 matrix-factorization step without biases, integrated gradients of any differentiable function,
-and global magnitude pruning of a list of NumPy weights.
+global magnitude pruning of a list of NumPy weights, and prototypical-network logits with the
+classes' order given.
 """
 import numpy as np
 
@@ -455,3 +456,64 @@ EX_5_8 = Exercise("5.8", "One step of the kinematic bicycle model", [Part(
 
 
 register(CHAPTER, EX_5_8)
+
+
+# 5.9 Prototypical logits -----------------------------------------------------------------------------
+
+def prototypical_logits(support, labels, query, classes):
+    from d2lite.scratch import fewshot
+
+    return fewshot.prototypical_logits(support, labels, query, classes)
+
+
+def _proto_variant(support, labels, query, classes, center=np.mean, power=2, sign=-1.0, order=None):
+    classes = classes if order is None else order(labels, classes)
+    c = np.stack([center(support[labels == k], axis=0) for k in classes])
+    dist = np.sqrt(((query[:, None, :] - c[None, :, :]) ** 2).sum(-1)) ** power
+    return sign * dist
+
+
+def _first(x, axis):
+    return np.take(x, 0, axis=axis)
+
+
+def _first_seen(labels, classes):
+    _, where = np.unique(labels, return_index=True)
+    return labels[np.sort(where)]
+
+
+def _proto_cases():
+    r = _rng(59)
+    return [
+        Case("3 classes 0, 1, 2, two shots each, 4 queries of width 5",
+             (r.normal(size=(6, 5)), np.array([0, 0, 1, 1, 2, 2]), r.normal(size=(4, 5)), np.array([0, 1, 2]))),
+        Case("labels 7, 3, 12 (not 0 … K−1), classes given in the order 12, 3, 7",
+             (r.normal(size=(7, 3)), np.array([7, 3, 12, 3, 7, 12, 12]), r.normal(size=(5, 3)), np.array([12, 3, 7])),
+             hint="column k belongs to classes[k], in the order given: not to the sorted labels or to label k."),
+        Case("a single query, 4 classes with 3, 1, 2 and 2 shots, width 6",
+             (r.normal(size=(8, 6)), np.array([2, 0, 2, 1, 3, 2, 0, 3]), r.normal(size=(1, 6)), np.array([0, 1, 2, 3])),
+             hint="a prototype is the mean of all its class's support embeddings, whatever their number."),
+        Case("2 classes of 4 shots at very different scales, 3 queries of width 2",
+             (np.concatenate([100 * r.normal(size=(4, 2)), 0.01 * r.normal(size=(4, 2))]), np.array([5, 5, 5, 5, 1, 1, 1, 1]),
+              r.normal(size=(3, 2)), np.array([1, 5]))),
+        Case("the first case's shapes with other values, classes in the order 2, 0, 1",
+             (3 * r.normal(size=(6, 5)), np.array([1, 2, 0, 2, 1, 0]), r.normal(size=(4, 5)) + 1, np.array([2, 0, 1]))),
+    ]
+
+
+EX_5_9 = Exercise("5.9", "Prototypical logits", [Part(
+    "prototypical_logits", prototypical_logits, _proto_cases, points=2, mistakes=[
+        Mistake(lambda s, y, q, c: _proto_variant(s, y, q, c, power=1),
+                "the Euclidean distance was not squared: the logits are −‖q − c_k‖², the negative *squared* distance."),
+        Mistake(lambda s, y, q, c: _proto_variant(s, y, q, c, sign=1.0),
+                "the logits are the *negative* squared distances: a nearer prototype must get a larger logit."),
+        Mistake(lambda s, y, q, c: _proto_variant(s, y, q, c, center=_first),
+                "a prototype is the mean of all its class's support embeddings, not its first example."),
+        Mistake(lambda s, y, q, c: _proto_variant(s, y, q, c, order=lambda y, c: np.unique(y)),
+                "the columns follow the sorted labels: column k belongs to classes[k], in the order given."),
+        Mistake(lambda s, y, q, c: _proto_variant(s, y, q, c, order=_first_seen),
+                "the columns follow the labels' first appearance: column k belongs to classes[k], in the order given."),
+    ])])
+
+
+register(CHAPTER, EX_5_9)

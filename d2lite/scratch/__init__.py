@@ -9,6 +9,7 @@ from d2lite.scratch.conv import (Conv2d, ConvTranspose2d, col2im, conv2d, conv2d
                                  conv_transpose2d, conv_transpose_output_size, im2col, pad2d)
 from d2lite.scratch.dropout import Dropout, dropout_mask
 from d2lite.scratch.embedding import Embedding
+from d2lite.scratch.fewshot import prototypes, prototypical_logits
 from d2lite.scratch.gradcheck import check_module_gradients, numerical_gradient, relative_error
 from d2lite.scratch.layers import Flatten, Linear, Module, Parameter, Sequential, mlp
 from d2lite.scratch.losses import MSELoss, SoftmaxCrossEntropy, cross_entropy, log_softmax, one_hot, softmax

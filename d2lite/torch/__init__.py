@@ -8,6 +8,7 @@ from d2lite.torch.conv import (Conv2d, ConvTranspose2d, conv2d, conv2d_unfold, c
                                conv_transpose2d_fold, conv_transpose_output_size)
 from d2lite.torch.dropout import Dropout, dropout
 from d2lite.torch.embedding import Embedding
+from d2lite.torch.fewshot import conv_embedding, prototypes, prototypical_logits
 from d2lite.torch.layers import Flatten, Linear, Sequential, mlp
 from d2lite.torch.losses import MSELoss, SoftmaxCrossEntropy, cross_entropy, log_softmax, softmax
 from d2lite.torch.models import lenet
