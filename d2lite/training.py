@@ -5,8 +5,10 @@ on the device and read once per epoch (a `.item()` per batch would make the CPU
 wait for the GPU at every step). Around the loop it offers what longer runs need:
 a learning-rate schedule, gradient clipping, mixed precision, callbacks (early
 stopping, best checkpoint) and checkpoints from which a run resumes exactly.
+`lr_range_test` finds a learning rate before training (Smith, 2017).
 """
 import contextlib
+import copy
 import math
 import os
 import random
@@ -326,3 +328,52 @@ class Trainer:
                 break
         bar.close()
         return history
+
+
+def lr_range_test(model, optimizer, loss_fn, loader, lr_min=1e-5, lr_max=10.0, steps=100, smoothing=0.9,
+                  stop_factor=4.0, device=None):
+    """Smith's learning-rate range test (2017): take `steps` training steps while the learning rate grows
+    geometrically from `lr_min` to `lr_max`, one batch each (cycling through `loader`), and record the loss.
+
+    Stops early once the smoothed loss exceeds `stop_factor` times its lowest value (the blow-up).
+    The smoothed loss is an exponential average with weight `smoothing` on the past, bias-corrected.
+    Model and optimizer are restored afterwards, so training can start from the same weights.
+    Returns {"lr": [...], "loss": [...], "smoothed": [...], "suggested": lr}, where "suggested" is a
+    rule of thumb: a tenth of the learning rate at which the smoothed loss was lowest.
+    """
+    if not 0 < lr_min < lr_max or steps < 2:
+        raise ValueError(f"need 0 < lr_min < lr_max and steps >= 2, got lr_min={lr_min}, lr_max={lr_max}, "
+                         f"steps={steps}")
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}, copy.deepcopy(optimizer.state_dict())
+    result = {"lr": [], "loss": [], "smoothed": []}
+    average, batches = 0.0, iter(loader)
+    model.train()
+    try:
+        for step in range(steps):
+            lr = lr_min * (lr_max / lr_min) ** (step / (steps - 1))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            try:
+                X, y = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                X, y = next(batches)
+            loss = loss_fn(model(X.to(device)), y.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            average = smoothing * average + (1 - smoothing) * value
+            smoothed = average / (1 - smoothing ** (step + 1))
+            result["lr"].append(lr)
+            result["loss"].append(value)
+            result["smoothed"].append(smoothed)
+            if not math.isfinite(smoothed) or smoothed > stop_factor * min(result["smoothed"]):
+                break
+    finally:
+        model.load_state_dict(saved[0])
+        optimizer.load_state_dict(saved[1])
+    best = int(np.nanargmin(result["smoothed"]))
+    result["suggested"] = result["lr"][best] / 10
+    return result
