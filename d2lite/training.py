@@ -61,9 +61,12 @@ class _Tally:
         self.count, self.pending, self.elements = 0, [], 0
 
     def add(self, loss, outputs, targets):
-        self.pending.append((loss.detach(), outputs.detach(), targets))
+        if self.metrics:
+            self.pending.append((loss.detach(), outputs.detach(), targets))
+            self.elements += outputs.numel()
+        else:  # only the loss is summed: keep no outputs
+            self.pending.append((loss.detach(), None, targets))
         self.count += len(targets)
-        self.elements += outputs.numel()
         if len(self.pending) >= self.MAX_BATCHES or self.elements >= self.MAX_ELEMENTS:
             self.flush()
 
@@ -215,17 +218,20 @@ class Trainer:
             raise ValueError("fp16 autocast needs a GPU; on the CPU use amp='bf16'")
         self.amp_dtype = amp_dtypes[amp]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp == "fp16")
+        self._scaled = self.scaler.is_enabled()  # fixed at construction; asked once, not at every batch
         self.callbacks = list(callbacks)
+
+    _NO_AUTOCAST = contextlib.nullcontext()  # reusable: one object for every batch
 
     def _autocast(self):
         if self.amp_dtype is None:
-            return contextlib.nullcontext()
+            return self._NO_AUTOCAST
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     def _step(self, loss):
         """Backward, update and (per-batch) schedule step; with fp16 the gradient scaler scales the loss and unscales before clipping."""
         self.optimizer.zero_grad(set_to_none=True)
-        scaled = self.scaler.is_enabled()
+        scaled = self._scaled
         (self.scaler.scale(loss) if scaled else loss).backward()
         if self.clip_grad_norm is not None:
             if scaled:
@@ -242,14 +248,15 @@ class Trainer:
     def _run(self, loader, train, bar=None):
         """One pass over `loader`; sums stay on the device and are read once at the end."""
         tally = _Tally(self.metrics, self.device)
+        device, model, loss_fn, add = self.device, self.model, self.loss_fn, tally.add  # looked up once per pass
         for X, y in loader:
-            X, y = X.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with self._autocast():
-                outputs = self.model(X)
-                loss = self.loss_fn(outputs, y)
+                outputs = model(X)
+                loss = loss_fn(outputs, y)
             if train:
                 self._step(loss)
-            tally.add(loss, outputs, y)
+            add(loss, outputs, y)
             if bar is not None:
                 bar.update(1)
         return tally.results(self.metrics)
@@ -304,7 +311,7 @@ class Trainer:
             for i, epoch in enumerate(history["epoch"]):
                 plot.update(epoch, **{k: v[i] for k, v in history.items() if k != "epoch"})
         bar = progress(total=(epochs - start) * len(train_loader), desc="training", unit="batch",
-                       disable=not self.progress)
+                       disable=not self.progress, mininterval=0.5)  # each redraw costs: two a second suffice
         for epoch in range(start + 1, epochs + 1):
             bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)  # redrawn at the next update
             self.model.train()
