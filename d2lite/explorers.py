@@ -7,6 +7,7 @@ ipywidgets get sliders, every other front end gets the static picture.
 import matplotlib.pyplot as plt
 import numpy as np
 
+from d2lite.scratch import SGD, Parameter
 from d2lite.scratch import activations as act
 
 # name -> (function, derivative), both written in terms of the pre-activation z.
@@ -92,8 +93,6 @@ def valley(curvatures=(1.0, 20.0), angle=30.0):
 def descent_path(A, start, lr, momentum=0.0, steps=50):
     """The iterates of d2lite.scratch.SGD (heavy-ball momentum `momentum`) on f(w) = ½·wᵀAw, gradient A·w:
     an array (steps + 1, dim). Stops early, with fewer rows, once |w| passes 1e6 (divergence)."""
-    from d2lite.scratch import SGD, Parameter
-
     p = Parameter(np.array(start, dtype=np.float64))
     optimizer = SGD([p], lr=lr, momentum=momentum)
     path = [p.data.copy()]
