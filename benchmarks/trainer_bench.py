@@ -1,15 +1,17 @@
 """Trainer overhead: d2lite's Trainer against a bare PyTorch loop, same model, data, optimizer and batches.
 
-    .venv/bin/python benchmarks/trainer_bench.py [--repeat 7] [--epochs 3] [--threads 1]
+    .venv/bin/python benchmarks/trainer_bench.py [--repeat 11] [--epochs 3] [--threads 1]
 
 Models: chapter 1's MLP on the 8×8 digits (64-128-10, batch 50) and a wider MLP
 (64-1024-1024-10, batch 256), so that the fixed cost per batch shows against a
 small and a larger step. The bare loop does forward, loss, zero_grad, backward
 and step, nothing else; the Trainer does the same plus its bookkeeping (loss and
 accuracy summed on the device, progress bar, one read per epoch; no live plot, no
-test set). Runs take turns and each figure is the best of `--repeat`, in CPU time
-of this process with one thread (`--threads 1`), which leaves out time spent
-waiting for a core on a busy machine. On a GPU the clock is wall time after a
+test set). Runs take turns (who goes first alternates) and each figure is the
+median of `--repeat`, in CPU time of this process with one thread (`--threads 1`),
+which leaves out time spent waiting for a core on a busy machine; the overhead is
+the median of the per-round ratios Trainer / bare loop, so that a slow spell that
+hits both runs of a round cancels. On a GPU the clock is wall time after a
 synchronisation.
 
 On a busy machine the end-to-end ratio is noisy (a few percent either way), so the
@@ -20,6 +22,7 @@ import argparse
 import io
 import os
 import platform
+import statistics
 import time
 
 import torch
@@ -85,7 +88,7 @@ def bookkeeping_seconds(batch, device, clock, calls=2000, repeat=5):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -94,7 +97,7 @@ def main():
     device = d2lite.device()
     clock = time.process_time if device.type == "cpu" and args.threads == 1 else time.perf_counter
     print(f"device {device}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{args.threads} thread(s), best of {args.repeat}, {args.epochs} epochs each, clock {clock.__name__}")
+          f"{args.threads} thread(s), median of {args.repeat}, {args.epochs} epochs each, clock {clock.__name__}")
     split = load_digits()
     for name, sizes, batch in MODELS:
         def prepare():
@@ -104,16 +107,20 @@ def main():
             Trainer(model, optimizer, loss_fn, device=device, live=False, progress=True).fit(loader, args.epochs)
 
         runs = {"bare loop": lambda *a: bare_loop(*a, args.epochs, device), "Trainer": trainer}
-        best = {label: float("inf") for label in runs}
+        times = {label: [] for label in runs}
         for run in runs.values():  # warm-up
             timed(prepare, run, device, clock)
-        for _ in range(args.repeat):
-            for label, run in runs.items():
-                best[label] = min(best[label], timed(prepare, run, device, clock))
-        ratio = best["Trainer"] / best["bare loop"]
-        print(f"{name}: bare loop {best['bare loop'] * 1e3:.1f} ms, Trainer {best['Trainer'] * 1e3:.1f} ms, "
-              f"ratio {ratio:.3f} (overhead {100 * (ratio - 1):+.1f}%)")
-        per_batch = best["bare loop"] / (args.epochs * -(-len(split.X_train) // batch))
+        for i in range(args.repeat):
+            order = list(runs) if i % 2 == 0 else list(runs)[::-1]  # alternate who goes first
+            for label in order:
+                times[label].append(timed(prepare, runs[label], device, clock))
+        median = {label: statistics.median(t) for label, t in times.items()}
+        paired = statistics.median(t / b for t, b in zip(times["Trainer"], times["bare loop"]))
+        print(f"{name}: median bare loop {median['bare loop'] * 1e3:.1f} ms, Trainer {median['Trainer'] * 1e3:.1f} ms, "
+              f"ratio {median['Trainer'] / median['bare loop']:.3f}; median of the {args.repeat} paired ratios "
+              f"{paired:.3f} (overhead {100 * (paired - 1):+.1f}%); best of each: ratio "
+              f"{min(times['Trainer']) / min(times['bare loop']):.3f}")
+        per_batch = median["bare loop"] / (args.epochs * -(-len(split.X_train) // batch))
         extra = bookkeeping_seconds(batch, device, clock)
         print(f"    bookkeeping alone: {extra * 1e6:.1f} µs per batch = {100 * extra / per_batch:.2f}% "
               f"of a bare step ({per_batch * 1e6:.0f} µs)")

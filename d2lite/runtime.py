@@ -83,6 +83,7 @@ class _FinalLineBar(std_tqdm):
 
     def __init__(self, *args, **kwargs):
         kwargs["file"] = io.StringIO()
+        kwargs["mininterval"] = float("inf")  # nothing shows until close: formatting a bar mid-run is wasted work
         super().__init__(*args, **kwargs)
 
     def close(self):

@@ -5,8 +5,10 @@ on the device and read once per epoch (a `.item()` per batch would make the CPU
 wait for the GPU at every step). Around the loop it offers what longer runs need:
 a learning-rate schedule, gradient clipping, mixed precision, callbacks (early
 stopping, best checkpoint) and checkpoints from which a run resumes exactly.
+`lr_range_test` finds a learning rate before training (Smith, 2017).
 """
 import contextlib
+import copy
 import math
 import os
 import random
@@ -59,9 +61,12 @@ class _Tally:
         self.count, self.pending, self.elements = 0, [], 0
 
     def add(self, loss, outputs, targets):
-        self.pending.append((loss.detach(), outputs.detach(), targets))
+        if self.metrics:
+            self.pending.append((loss.detach(), outputs.detach(), targets))
+            self.elements += outputs.numel()
+        else:  # only the loss is summed: keep no outputs
+            self.pending.append((loss.detach(), None, targets))
         self.count += len(targets)
-        self.elements += outputs.numel()
         if len(self.pending) >= self.MAX_BATCHES or self.elements >= self.MAX_ELEMENTS:
             self.flush()
 
@@ -213,17 +218,20 @@ class Trainer:
             raise ValueError("fp16 autocast needs a GPU; on the CPU use amp='bf16'")
         self.amp_dtype = amp_dtypes[amp]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp == "fp16")
+        self._scaled = self.scaler.is_enabled()  # fixed at construction; asked once, not at every batch
         self.callbacks = list(callbacks)
+
+    _NO_AUTOCAST = contextlib.nullcontext()  # reusable: one object for every batch
 
     def _autocast(self):
         if self.amp_dtype is None:
-            return contextlib.nullcontext()
+            return self._NO_AUTOCAST
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     def _step(self, loss):
         """Backward, update and (per-batch) schedule step; with fp16 the gradient scaler scales the loss and unscales before clipping."""
         self.optimizer.zero_grad(set_to_none=True)
-        scaled = self.scaler.is_enabled()
+        scaled = self._scaled
         (self.scaler.scale(loss) if scaled else loss).backward()
         if self.clip_grad_norm is not None:
             if scaled:
@@ -240,14 +248,15 @@ class Trainer:
     def _run(self, loader, train, bar=None):
         """One pass over `loader`; sums stay on the device and are read once at the end."""
         tally = _Tally(self.metrics, self.device)
+        device, model, loss_fn, add = self.device, self.model, self.loss_fn, tally.add  # looked up once per pass
         for X, y in loader:
-            X, y = X.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with self._autocast():
-                outputs = self.model(X)
-                loss = self.loss_fn(outputs, y)
+                outputs = model(X)
+                loss = loss_fn(outputs, y)
             if train:
                 self._step(loss)
-            tally.add(loss, outputs, y)
+            add(loss, outputs, y)
             if bar is not None:
                 bar.update(1)
         return tally.results(self.metrics)
@@ -302,7 +311,7 @@ class Trainer:
             for i, epoch in enumerate(history["epoch"]):
                 plot.update(epoch, **{k: v[i] for k, v in history.items() if k != "epoch"})
         bar = progress(total=(epochs - start) * len(train_loader), desc="training", unit="batch",
-                       disable=not self.progress)
+                       disable=not self.progress, mininterval=0.5)  # each redraw costs: two a second suffice
         for epoch in range(start + 1, epochs + 1):
             bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)  # redrawn at the next update
             self.model.train()
@@ -326,3 +335,52 @@ class Trainer:
                 break
         bar.close()
         return history
+
+
+def lr_range_test(model, optimizer, loss_fn, loader, lr_min=1e-5, lr_max=10.0, steps=100, smoothing=0.9,
+                  stop_factor=4.0, device=None):
+    """Smith's learning-rate range test (2017): take `steps` training steps while the learning rate grows
+    geometrically from `lr_min` to `lr_max`, one batch each (cycling through `loader`), and record the loss.
+
+    Stops early once the smoothed loss exceeds `stop_factor` times its lowest value (the blow-up).
+    The smoothed loss is an exponential average with weight `smoothing` on the past, bias-corrected.
+    Model and optimizer are restored afterwards, so training can start from the same weights.
+    Returns {"lr": [...], "loss": [...], "smoothed": [...], "suggested": lr}, where "suggested" is a
+    rule of thumb: a tenth of the learning rate at which the smoothed loss was lowest.
+    """
+    if not 0 < lr_min < lr_max or steps < 2:
+        raise ValueError(f"need 0 < lr_min < lr_max and steps >= 2, got lr_min={lr_min}, lr_max={lr_max}, "
+                         f"steps={steps}")
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}, copy.deepcopy(optimizer.state_dict())
+    result = {"lr": [], "loss": [], "smoothed": []}
+    average, batches = 0.0, iter(loader)
+    model.train()
+    try:
+        for step in range(steps):
+            lr = lr_min * (lr_max / lr_min) ** (step / (steps - 1))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            try:
+                X, y = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                X, y = next(batches)
+            loss = loss_fn(model(X.to(device)), y.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            average = smoothing * average + (1 - smoothing) * value
+            smoothed = average / (1 - smoothing ** (step + 1))
+            result["lr"].append(lr)
+            result["loss"].append(value)
+            result["smoothed"].append(smoothed)
+            if not math.isfinite(smoothed) or smoothed > stop_factor * min(result["smoothed"]):
+                break
+    finally:
+        model.load_state_dict(saved[0])
+        optimizer.load_state_dict(saved[1])
+    best = int(np.nanargmin(result["smoothed"]))
+    result["suggested"] = result["lr"][best] / 10
+    return result

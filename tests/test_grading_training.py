@@ -3,6 +3,8 @@
 The wrong implementations here are written independently of the bank's Mistakes
 (in place, with other names and orders), as a reader would write them.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -398,6 +400,44 @@ def crop_reflect(x, pad, rng):
     return np.stack([p[i, :, tops[i]:tops[i] + h, lefts[i]:lefts[i] + w] for i in range(n)])
 
 
+# ---- 4.11 Diagnose a training run -----------------------------------------------------------------------
+
+def lr_ok():
+    return 4e-1
+
+
+def lr_broken():
+    return 3.0  # the run's own learning rate, handed back unchanged
+
+
+def lr_far_too_small():
+    return 1e-2
+
+
+def lr_as_text():
+    return "0.3"
+
+
+def init_ok(fan_in, fan_out):
+    return math.sqrt(2.0 / (fan_in + fan_out))  # Xavier/Glorot
+
+
+def init_tiny(fan_in, fan_out):
+    return 0.01  # the run's own spread
+
+
+def init_variance(fan_in, fan_out):
+    return 2 / fan_in  # He's variance, returned as a standard deviation
+
+
+def init_unit(fan_in, fan_out):
+    return 1.0
+
+
+def init_constant(fan_in, fan_out):
+    return 0.1
+
+
 WRONG = {
     "4.1": [((sgd_fresh_velocity,), "carry over"), ((sgd_ema,), "no (1 − μ) factor"),
             ((sgd_decoupled,), "before the velocity"), ((sgd_no_nesterov,), "nesterov=True"),
@@ -424,11 +464,16 @@ WRONG = {
             ((bnb_gamma_times_x,), "not Σ dout·x"), ((bnb_mean_path_only,), "variance's path")],
     "4.10": [((crop_high_excluded,), "inclusive"), ((crop_cols_first,), "tops (rows) first"),
              ((crop_whole_batch,), "one offset per image"), ((crop_reflect,), "zeros")],
+    "4.11": [((lr_broken, init_ok), "too large"), ((lr_far_too_small, init_ok), "too small"),
+             ((lr_as_text, init_ok), "must be a number"), ((lr_ok, init_tiny), "fades layer by layer"),
+             ((lr_ok, init_variance), "take its square root"), ((lr_ok, init_unit), "saturated"),
+             ((lr_ok, init_constant), "whatever its fan_in")],
 }
 
 CORRECT = {
     "4.1": (sgd_ok,), "4.2": (rms_ok,), "4.3": (adam_ok,), "4.4": (adamw_ok,), "4.5": (cos_ok,), "4.6": (he_ok,),
     "4.7": (do_ok, dob_ok), "4.8": (bnf_ok,), "4.9": (bnb_ok,), "4.10": (crop_ok,),
+    "4.11": (lr_ok, init_ok),
 }
 
 
@@ -467,3 +512,16 @@ def test_an_optimizer_that_ignores_the_step_count_fails_on_later_steps():
     result = grade_exercise(get_exercise("4.3"), {"adam_step": adam_t_fixed})
     failed = [c.name for c in result.parts[0].cases if not c.passed]
     assert "one step on one weight" not in failed and len(failed) >= 3  # right at t = 1, wrong afterwards
+
+
+def test_a_diagnosis_is_measured_on_the_graders_side():
+    """4.11 sends numbers, not weights: a function that returns a trained model's weights is refused, and a
+    right fix passes on one part while the other part fails on its own."""
+    import torch
+
+    from d2lite.grading import grade_exercise
+    result = grade_exercise(get_exercise("4.11"), {"fix_learning_rate": lambda: torch.zeros(3),
+                                                   "init_std": init_ok})
+    lr_part, init_part = result.parts
+    assert not lr_part.cases[0].passed and "must be a number" in lr_part.cases[0].message
+    assert all(c.passed for c in init_part.cases)

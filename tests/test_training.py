@@ -6,7 +6,7 @@ import d2lite
 import d2lite.torch as dt
 from d2lite.data import Split, to_loaders
 from d2lite.plotting import LivePlot, plot_history
-from d2lite.training import BestCheckpoint, EarlyStopping, Trainer, mean_absolute_error, perplexity
+from d2lite.training import BestCheckpoint, EarlyStopping, Trainer, lr_range_test, mean_absolute_error, perplexity
 
 
 def tiny_split():
@@ -174,3 +174,46 @@ def test_bf16_autocast_on_the_cpu_trains_and_bad_options_are_explained():
         Trainer(model, None, None, device="cpu", schedule_per="step")
     with pytest.raises(ValueError, match="checkpoint=path"):
         Trainer(model, None, None, device="cpu", live=False, progress=False).fit(train, 1, resume=True)
+
+
+def _least_squares(n=20, seed=0):
+    """A one-weight linear model on the quadratic loss mean((x·w)²), whose curvature 2·mean(x²) is known."""
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 1, generator=gen)
+    model = torch.nn.Linear(1, 1, bias=False)
+    return model, [(X, torch.zeros(n, 1))], (2 * X.pow(2).mean()).item()
+
+
+def test_lr_range_test_blows_up_only_past_two_over_the_largest_curvature():
+    model, loader, lam_max = _least_squares()
+    scan = lr_range_test(model, torch.optim.SGD(model.parameters(), lr=0.1), torch.nn.functional.mse_loss, loader,
+                         lr_min=1e-3, lr_max=10.0, steps=200, smoothing=0.0)
+    assert 2 / lam_max < scan["lr"][-1] < 1.5 * 2 / lam_max  # stopped at the blow-up, just past the limit
+    model, loader, lam_max = _least_squares()
+    calm = lr_range_test(model, torch.optim.SGD(model.parameters(), lr=0.1), torch.nn.functional.mse_loss, loader,
+                         lr_min=1e-3, lr_max=0.95 * 2 / lam_max, steps=200, smoothing=0.0)
+    assert len(calm["lr"]) == 200  # below 2/λ_max full-batch descent converges: no blow-up
+    lowest = scan["lr"][int(np.argmin(scan["smoothed"]))]
+    assert lowest < 2 / lam_max and scan["suggested"] == pytest.approx(lowest / 10)
+    ratios = np.diff(np.log(scan["lr"]))
+    assert np.allclose(ratios, np.log(1e4) / 199)  # geometric growth from lr_min to lr_max
+
+
+def test_lr_range_test_restores_the_model_and_the_optimizer_and_cycles_the_loader():
+    d2lite.seed(0)
+    model = dt.mlp([4, 8, 3], device="cpu")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    X, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    loss_fn = dt.SoftmaxCrossEntropy()
+    loss_fn(model(X), y).backward()
+    optimizer.step()  # a momentum buffer exists before the test
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    buffers = [optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()]
+    scan = lr_range_test(model, optimizer, loss_fn, [(X[:3], y[:3]), (X[3:], y[3:])], lr_min=1e-6, lr_max=1e-5,
+                         steps=7)
+    assert len(scan["lr"]) == 7 == len(scan["loss"]) == len(scan["smoothed"])  # two batches, cycled
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(torch.equal(b, optimizer.state[p]["momentum_buffer"]) for b, p in zip(buffers, model.parameters()))
+    assert optimizer.param_groups[0]["lr"] == 0.05
+    with pytest.raises(ValueError, match="lr_min < lr_max"):
+        lr_range_test(model, optimizer, loss_fn, [(X, y)], lr_min=1.0, lr_max=0.1)

@@ -8,12 +8,13 @@ import urllib.request
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import nbformat
 import pytest
 from jupyter_servers import free_port, wait_until_up
 
 from d2lite import widgets
-from d2lite.explorers import ACTIVATIONS, neuron_explorer, neuron_figure
+from d2lite.explorers import ACTIVATIONS, descent_explorer, descent_path, neuron_explorer, neuron_figure, valley
 from d2lite.widgets import WIDGET_STATE, WIDGET_VIEW, drop_widget_views_without_state, install_jupyter_config
 
 
@@ -167,3 +168,30 @@ def test_committed_notebooks_use_one_kernel_and_store_the_state_of_every_widget(
     nb = json.loads(path.read_text())
     assert nb["metadata"].get("kernelspec") == KERNELSPEC, "set the kernel to 'Python 3 (ipykernel)'"
     assert views_without_state(nb) == 0, "re-run with `make run-notebooks NB=...` (it stores widget state)"
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_descent_path_is_stable_just_below_the_limit_and_diverges_just_above(momentum):
+    A = valley((1.0, 20.0), angle=30.0)
+    limit = 2 * (1 + momentum) / 20.0
+    below = descent_path(A, (-3.0, 2.0), 0.97 * limit, momentum, steps=400)
+    above = descent_path(A, (-3.0, 2.0), 1.03 * limit, momentum, steps=2000)
+    assert len(below) == 401 and np.linalg.norm(below[-1]) < 1e-2
+    assert len(above) < 2001  # stopped once |w| passed 1e6
+    assert np.allclose(np.linalg.eigvalsh(A), [1.0, 20.0]) and abs(A[0, 1]) > 1  # turned: the axes mix
+
+
+def test_descent_explorer_redraws_when_a_slider_moves(monkeypatch):
+    drawn = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: drawn.append(obj))
+    widget, fallback = descent_explorer(lr=0.05)
+    assert "stable below lr 0.1" in fallback.axes[0].get_title()
+    lr_slider, momentum_slider = widget.children[0].children
+    lr_slider.value = 0.12
+    assert "diverges" in drawn[-1].axes[0].get_title()
+    momentum_slider.value = 0.5
+    assert "stable below lr 0.15" in drawn[-1].axes[0].get_title() and "diverges" not in drawn[-1].axes[0].get_title()
+    assert len(drawn) == 3
+    plt.close(fallback)
+    for fig in drawn:
+        plt.close(fig)

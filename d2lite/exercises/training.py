@@ -7,9 +7,13 @@ update that ignores or resets its state (or gets the step count wrong) fails.
 Random exercises follow a stated contract for drawing from `rng`, so the
 reference and the reader draw the same numbers.
 """
+import functools
+
 import numpy as np
 
 from d2lite import scratch
+from d2lite.data import load_digits
+from d2lite.grading.budget import Recipe
 from d2lite.grading.exercise import Case, Exercise, Mistake, Part, layer_gradients, register
 from d2lite.scratch import augment, init
 
@@ -713,4 +717,174 @@ EX_4_10 = Exercise("4.10", "Random crop with padding", [Part(
                             "and cut a window instead."),
     ])])
 
-register(CHAPTER, EX_4_1, EX_4_2, EX_4_3, EX_4_4, EX_4_5, EX_4_6, EX_4_7, EX_4_8, EX_4_9, EX_4_10)
+# 4.11 Diagnose a training run ---------------------------------------------------------------------------
+# The reader returns a fix (a learning rate; a rule for the starting weights' spread) as plain numbers; the
+# grader draws the weights, trains and evaluates itself, so nothing from the notebook runs where the verdict
+# is computed. The judges say which symptom the fix still shows (overshoot, slow descent, a vanishing
+# signal, saturated units) before quoting the accuracy.
+
+LR_RUN = {"sizes": (64, 128, 10), "broken_lr": 3.0, "recipe": Recipe(epochs=3, lr=3.0, momentum=0.0, batch_size=50),
+          "min_accuracy": 0.90}
+INIT_NETS = [(64, 96, 80, 72, 64, 56, 48, 40, 10), (64, 120, 100, 90, 70, 50, 10)]
+INIT_RUN = {"broken_std": 0.01, "recipe": Recipe(epochs=3, lr=0.05, momentum=0.9, batch_size=50),
+            "min_accuracy": 0.85}
+CHANCE_LOSS = float(np.log(10))
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_tensors():
+    import torch
+
+    split = load_digits()
+    return [torch.from_numpy(np.ascontiguousarray(a)) for a in (split.X_train, split.y_train, split.X_test,
+                                                                split.y_test)]
+
+
+def _mlp_forward(x, layers, activation):
+    for i, (weight, bias) in enumerate(layers):
+        x = x @ weight + bias
+        if i < len(layers) - 1:
+            x = activation(x)
+    return x
+
+
+def train_mlp(sizes, stds, recipe, seed, activation="relu"):
+    """The grader's run: an MLP with weights drawn N(0, stds[i]²) for `seed`, zero biases, trained with
+    `recipe` (SGD) on the digits. Returns (batch losses, test accuracy); training stops at a non-finite loss."""
+    import torch
+    import torch.nn.functional as F
+
+    act = {"relu": torch.relu, "tanh": torch.tanh}[activation]
+    X, y, X_test, y_test = _digits_tensors()
+    gen = torch.Generator().manual_seed(seed)
+    layers = [((torch.randn(a, b, generator=gen) * std).requires_grad_(), torch.zeros(b, requires_grad=True))
+              for (a, b), std in zip(zip(sizes[:-1], sizes[1:]), stds)]
+    optimizer = torch.optim.SGD([t for layer in layers for t in layer], lr=recipe.lr, momentum=recipe.momentum)
+    losses = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest, and graders run several at once
+    try:
+        for _ in range(recipe.epochs):
+            order = torch.randperm(len(X), generator=gen)
+            for start in range(0, len(X) - recipe.batch_size + 1, recipe.batch_size):
+                batch = order[start:start + recipe.batch_size]
+                loss = F.cross_entropy(_mlp_forward(X[batch], layers, act), y[batch])
+                losses.append(loss.item())
+                if not np.isfinite(losses[-1]):
+                    return np.array(losses), 0.0
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        with torch.no_grad():
+            accuracy = (_mlp_forward(X_test, layers, act).argmax(1) == y_test).double().mean().item()
+    finally:
+        torch.set_num_threads(threads)
+    return np.array(losses), accuracy
+
+
+def _positive_number(value, what):
+    """The float in `value`, or a message saying why it is not a usable positive number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None, f"{what} must be a number (a Python float), got {type(value).__name__}."
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        return None, f"{what} must be a positive, finite number, got {value!r}."
+    return value, ""
+
+
+def _call_lr(fn):
+    return fn()
+
+
+def _judge_lr(got, expected=None):
+    lr, problem = _positive_number(got, "the learning rate")
+    if problem:
+        return problem
+    recipe = LR_RUN["recipe"]
+    recipe = Recipe(recipe.epochs, lr, recipe.momentum, recipe.batch_size, recipe.seeds)
+    runs = [train_mlp(LR_RUN["sizes"], [a ** -0.5 for a in LR_RUN["sizes"][:-1]], recipe, seed)
+            for seed in recipe.seeds]
+    mean = float(np.mean([acc for _, acc in runs]))
+    if mean >= LR_RUN["min_accuracy"]:
+        return None
+    losses = runs[0][0]
+    first, last = losses[:10].mean(), losses[-10:].mean()
+    result = (f"with lr {lr:g} the mean test accuracy over seeds {list(recipe.seeds)} is {mean:.3f}; it must reach "
+              f"{LR_RUN['min_accuracy']}.")
+    if not np.isfinite(last) or np.nanmax(losses) > 1.5 * losses[0] or last >= first:
+        return (f"{result} The learning rate is too large: the first steps overshoot (the batch loss reached "
+                f"{np.nanmax(losses):.3g} from {losses[0]:.3g} and ends at {last:.3g}, where guessing gives "
+                f"ln 10 = {CHANCE_LOSS:.2f}), which for a ReLU network can switch off every hidden unit for good. "
+                "Take a smaller one: an LR range test shows where the loss starts to blow up.")
+    return (f"{result} The learning rate is too small: the loss falls steadily but slowly (from {first:.2f} to "
+            f"{last:.2f} over {recipe.epochs} epochs). Take a larger one, below the point where the loss blows up.")
+
+
+def _call_init(fn, sizes):
+    return tuple(fn(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _hidden_spread(sizes, stds, seed=0):
+    """Std of the last hidden layer's tanh outputs, and the share of them saturated (|h| > 0.99), at the start."""
+    import torch
+
+    X = _digits_tensors()[0]
+    gen = torch.Generator().manual_seed(seed)
+    h = X
+    for (a, b), std in zip(zip(sizes[:-2], sizes[1:-1]), stds):
+        h = torch.tanh(h @ (torch.randn(a, b, generator=gen) * std))
+    return h.std().item(), (h.abs() > 0.99).double().mean().item()
+
+
+def _layer_shape(fan_in, fan_out):
+    """Not a solution: the part's "reference", so that the judge learns each case's layer shapes from the
+    grader's own side (a judge sees only the outputs, and the kernel's reply could say anything)."""
+    return fan_in, fan_out
+
+
+def _judge_init(got, shapes):
+    sizes = [shapes[0][0]] + [b for _, b in shapes]
+    if not isinstance(got, tuple) or len(got) != len(shapes):
+        return f"init_std returned a {type(got).__name__}; expected a number."
+    stds = []
+    for (a, b), value in zip(zip(sizes[:-1], sizes[1:]), got):
+        std, problem = _positive_number(value, f"init_std({a}, {b})")
+        if problem:
+            return problem
+        stds.append(std)
+    recipe = INIT_RUN["recipe"]
+    depth = len(sizes) - 1
+    spread, saturated = _hidden_spread(sizes, stds)
+    accuracies = [train_mlp(sizes, stds, recipe, seed, "tanh")[1] for seed in recipe.seeds]
+    mean = float(np.mean(accuracies))
+    if mean >= INIT_RUN["min_accuracy"]:
+        return None
+    result = (f"the {depth}-layer tanh network reaches a mean test accuracy of {mean:.3f} over seeds "
+              f"{list(recipe.seeds)}; it must reach {INIT_RUN['min_accuracy']}.")
+    why = []
+    if spread < 0.1:
+        why.append(f"At the start the signal fades layer by layer: the last hidden layer's outputs have a std of "
+                   f"{spread:.2g}, so hardly any gradient reaches the first layers. A layer multiplies the spread by "
+                   "about std·√fan_in: make that about 1 (if your formula gives a variance, take its square root).")
+    elif saturated > 0.3:
+        why.append(f"At the start {saturated:.0%} of the last hidden layer's tanh units are saturated (|h| > 0.99), "
+                   "where tanh is flat and passes almost no gradient: the weights are too large. A layer multiplies "
+                   "the spread by about std·√fan_in: make that about 1.")
+    if len(set(stds)) == 1:
+        why.append(f"Your std is {stds[0]:g} for every layer, whatever its fan_in: a layer with more inputs sums more "
+                   "terms, so its weights need a smaller spread. Scale the std with the layer's size.")
+    return " ".join([result, *why])
+
+
+def _init_cases():
+    return [Case(f"{len(s) - 1} tanh layers {'-'.join(map(str, s))}, SGD momentum 0.9 lr 0.05, 3 epochs, 3 seeds",
+                 (s,)) for s in INIT_NETS]
+
+
+EX_4_11 = Exercise("4.11", "Diagnose a training run", [
+    Part("fix_learning_rate", None, lambda: [Case("chapter 1's MLP, plain SGD, 3 epochs, 3 seeds", ())], points=1,
+         driver=_call_lr, judge=_judge_lr, timeout=30.0),
+    Part("init_std", _layer_shape, _init_cases, points=2, driver=_call_init, judge=_judge_init),
+])
+
+register(CHAPTER, EX_4_1, EX_4_2, EX_4_3, EX_4_4, EX_4_5, EX_4_6, EX_4_7, EX_4_8, EX_4_9, EX_4_10, EX_4_11)
