@@ -42,6 +42,7 @@ def test_segment_sum_and_mean_readout():
     h = np.arange(14.0).reshape(7, 2)
     np.testing.assert_allclose(sg.segment_sum(h, SEGMENT, 2), [h[:4].sum(0), h[4:].sum(0)])
     np.testing.assert_allclose(sg.MeanReadout().forward(h, SEGMENT, 3), [h[:4].mean(0), h[4:].mean(0), [0, 0]])
+    np.testing.assert_allclose(sg.SumReadout().forward(h, SEGMENT, 2), [h[:4].sum(0), h[4:].sum(0)])
     out = tg.mean_readout(torch.from_numpy(h), torch.from_numpy(SEGMENT), 2)
     np.testing.assert_allclose(out.numpy(), [h[:4].mean(0), h[4:].mean(0)])
 
@@ -54,12 +55,12 @@ def test_gcn_layer_is_a_h_w_plus_b():
     np.testing.assert_allclose(layer.forward(h, sg.normalized_adjacency(EDGES, N)), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_scratch_backward_matches_numerical_gradients(seed):
-    """Two GCN layers, a ReLU, the mean read-out and a weighted sum: every gradient checked."""
+@pytest.mark.parametrize("seed,readout", [(0, sg.MeanReadout), (1, sg.SumReadout)])
+def test_scratch_backward_matches_numerical_gradients(seed, readout):
+    """Two GCN layers, a ReLU, a read-out and a weighted sum: every gradient checked."""
     rng = np.random.default_rng(seed)
     adj = sg.normalized_adjacency(EDGES, N)
-    first, second, readout = sg.GCNLayer(3, 4, rng=rng), sg.GCNLayer(4, 2, rng=rng), sg.MeanReadout()
+    first, second, readout = sg.GCNLayer(3, 4, rng=rng), sg.GCNLayer(4, 2, rng=rng), readout()
     h = rng.normal(size=(N, 3))
     r = rng.normal(size=(2, 2))
 
@@ -100,9 +101,10 @@ def test_torch_twin_agrees_with_scratch_on_outputs_and_gradients():
     np.testing.assert_allclose(t.bias.grad.numpy(), s.bias.grad, rtol=1e-10)
 
 
-def test_gcn_model_gives_one_number_per_graph_and_ignores_node_order_within_a_graph():
+@pytest.mark.parametrize("readout", ["mean", "sum"])
+def test_gcn_model_gives_one_number_per_graph_and_ignores_node_order_within_a_graph(readout):
     torch.manual_seed(0)
-    model = tg.GCN(3, hidden=(8, 8), head=(8,), dtype=torch.float64)
+    model = tg.GCN(3, hidden=(8, 8), head=(8,), readout=readout, dtype=torch.float64)
     h = torch.randn(N, 3, dtype=torch.float64)
     seg = torch.from_numpy(SEGMENT)
     out = model(h, tg.normalized_adjacency(EDGES, N, dtype=torch.float64), seg, 2)
@@ -111,3 +113,8 @@ def test_gcn_model_gives_one_number_per_graph_and_ignores_node_order_within_a_gr
     inverse = np.argsort(perm)
     moved = model(h[perm], tg.normalized_adjacency(inverse[EDGES], N, dtype=torch.float64), seg, 2)
     torch.testing.assert_close(moved, out)
+
+
+def test_gcn_model_refuses_an_unknown_readout():
+    with pytest.raises(ValueError, match="readout must be 'mean' or 'sum'"):
+        tg.GCN(3, readout="max")

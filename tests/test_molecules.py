@@ -69,6 +69,18 @@ def test_graph_of_ethanol_and_a_batch_of_two():
     assert sorted(map(tuple, batch.edges[4:])) == [(4, 5), (5, 4), (5, 6), (6, 5)]   # the third graph, shifted
 
 
+def test_atom_contributions_add_up_to_the_descriptors():
+    from rdkit.Chem import Descriptors
+
+    phenol = Chem.MolFromSmiles("Oc1ccccc1")
+    graph = M.mol_to_graph(phenol, contributions=True)
+    assert graph.x.shape == (7, M.N_ATOM_FEATURES + len(M.CONTRIBUTIONS))
+    extra = graph.x[:, M.N_ATOM_FEATURES:]
+    assert abs(10 * extra[:, 2].sum() - Descriptors.TPSA(phenol)) < 1e-3     # only the oxygen is polar
+    assert extra[0, 4] < 0 < extra[1, 4]                                    # O pulls charge from its carbon
+    assert not phenol.GetAtomWithIdx(0).HasProp("_GasteigerCharge")         # the caller's molecule is untouched
+
+
 def test_unusual_atoms_fall_into_the_other_columns():
     x = M.mol_to_graph(Chem.MolFromSmiles("[Na+].[Cl-]")).x
     assert x[0, len(M.ELEMENTS)] == 1                       # sodium: "other element"

@@ -182,9 +182,31 @@ def atom_features(atom):
 N_ATOM_FEATURES = len(ELEMENTS) + 1 + 6 + 5 + 4 + len(HYBRIDIZATIONS) + 1 + 2
 
 
-def mol_to_graph(mol):
-    """A Graph: one row of `atom_features` per heavy atom, each bond as two directed edges."""
+CONTRIBUTIONS = ("Crippen logP", "Crippen MR / 10", "TPSA / 10", "Labute ASA / 10", "Gasteiger charge")
+
+
+def atom_contributions(mol):
+    """(n_atoms, 5) float32: each heavy atom's term in logP, molar refractivity, polar surface and surface
+    area (the descriptors MolLogP, MolMR, TPSA and LabuteASA are sums of such terms, plus the hydrogens'),
+    and its Gasteiger partial charge; the second to fourth are divided by 10, near the others' scale."""
+    _chem()
+    from rdkit.Chem import rdMolDescriptors, rdPartialCharges
+    crippen = np.array(rdMolDescriptors._CalcCrippenContribs(mol), dtype=np.float64).reshape(-1, 2)
+    tpsa = np.array(rdMolDescriptors._CalcTPSAContribs(mol))
+    asa = np.array(rdMolDescriptors._CalcLabuteASAContribs(mol)[0])
+    mol = type(mol)(mol)                                   # a copy: the charges are stored on the atoms
+    rdPartialCharges.ComputeGasteigerCharges(mol)
+    charge = np.array([a.GetDoubleProp("_GasteigerCharge") for a in mol.GetAtoms()])
+    table = np.column_stack([crippen[:, 0], crippen[:, 1] / 10, tpsa / 10, asa / 10, charge])
+    return np.where(np.isfinite(table), table, 0.0).astype(np.float32)
+
+
+def mol_to_graph(mol, contributions=False):
+    """A Graph: one row of `atom_features` per heavy atom (then `atom_contributions` if asked), each bond
+    as two directed edges."""
     x = np.array([atom_features(a) for a in mol.GetAtoms()], dtype=np.float32).reshape(-1, N_ATOM_FEATURES)
+    if contributions:
+        x = np.concatenate([x, atom_contributions(mol)], axis=1)
     pairs = [(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()]
     edges = np.array(pairs + [(t, s) for s, t in pairs], dtype=np.int64).reshape(-1, 2)
     return Graph(x, edges)

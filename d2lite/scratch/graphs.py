@@ -77,6 +77,18 @@ class GCNLayer(Module):
         return propagate_transposed(self.adjacency, dout @ self.weight.data.T)
 
 
+class SumReadout(Module):
+    """One row per graph: the sum of its nodes' rows, out[g] = Σ_{i in g} h[i] (it grows with the graph)."""
+
+    def forward(self, h, segment, n_graphs):
+        self.segment = np.asarray(segment)
+        return segment_sum(h, self.segment, n_graphs)
+
+    def backward(self, dout):
+        """dh[i] = dout[g(i)]: every node receives its graph's gradient."""
+        return dout[self.segment]
+
+
 class MeanReadout(Module):
     """One row per graph: the mean of its nodes' rows, out[g] = Σ_{i in g} h[i] / n_g."""
 

@@ -60,14 +60,18 @@ def mean_readout(h, segment, n_graphs):
 
 
 class GCN(nn.Module):
-    """GCN layers with ReLU, a mean read-out per graph, then an MLP head to `out_features` numbers.
+    """GCN layers with ReLU, a read-out per graph, then an MLP head to `out_features` numbers.
 
-    `hidden` lists the GCN widths; `head` the widths of the MLP after the read-out.
+    `hidden` lists the GCN widths; `head` the widths of the MLP after the read-out; `readout` is
+    "mean" (the graph's average node) or "sum" (which also tells the head how big the graph is).
     """
 
-    def __init__(self, in_features, hidden=(64, 64), head=(64,), out_features=1, dropout=0.0,
+    def __init__(self, in_features, hidden=(64, 64), head=(64,), out_features=1, dropout=0.0, readout="mean",
                  device=None, dtype=None):
         super().__init__()
+        if readout not in ("mean", "sum"):
+            raise ValueError(f"readout must be 'mean' or 'sum', not {readout!r}")
+        self.readout = mean_readout if readout == "mean" else segment_sum
         factory = {"device": device, "dtype": dtype}
         widths = (in_features, *hidden)
         self.convs = nn.ModuleList(GCNLayer(a, b, **factory) for a, b in zip(widths, widths[1:]))
@@ -80,4 +84,4 @@ class GCN(nn.Module):
     def forward(self, x, adjacency, segment, n_graphs):
         for conv in self.convs:
             x = torch.relu(conv(x, adjacency))
-        return self.head(mean_readout(x, segment, n_graphs))
+        return self.head(self.readout(x, segment, n_graphs))
