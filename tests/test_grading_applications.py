@@ -2,9 +2,11 @@
 import math
 
 import numpy as np
+import pytest
 from scipy.special import log_softmax
 
 from d2lite.exercises import applications as A
+from d2lite.grading import ExerciseFailed, check
 from grader_cases import assert_a_cache_is_caught, assert_accepted, assert_rejected, wrong_params
 
 
@@ -254,6 +256,90 @@ def test_right_answers_written_differently_pass():
 })
 def test_wrong_answers_are_rejected_with_their_hint(exercise_id, funcs, fragment):
     assert_rejected(exercise_id, funcs, fragment)
+
+
+# ---- 5.7 graph convolution and mean read-out ------------------------------------------------------
+def gcn_loops(A, H, W, b):
+    n = len(A)
+    degree = [1 + sum(A[i]) for i in range(n)]
+    A_hat = np.array([[(A[i, j] + (i == j)) / math.sqrt(degree[i] * degree[j]) for j in range(n)] for i in range(n)])
+    return A_hat @ H @ W + b
+
+
+def readout_loops(H, segment, n_graphs):
+    out = np.zeros((n_graphs, H.shape[1]))
+    for g in range(n_graphs):
+        rows = [H[i] for i in range(len(H)) if segment[i] == g]
+        if rows:
+            out[g] = np.mean(rows, axis=0)
+    return out
+
+
+def readout_right(H, segment, n_graphs):
+    counts = np.bincount(segment, minlength=n_graphs)
+    sums = np.stack([np.bincount(segment, weights=H[:, f], minlength=n_graphs) for f in range(H.shape[1])], axis=1)
+    return sums / np.maximum(counts, 1)[:, None]
+
+
+def gcn_no_self_loops(A, H, W, b):
+    d = np.diag(A.sum(1) ** -0.5)
+    return d @ A @ d @ H @ W + b
+
+
+def gcn_degree_from_a(A, H, W, b):
+    d = np.diag(A.sum(1) ** -0.5)
+    return d @ (A + np.eye(len(A))) @ d @ H @ W + b
+
+
+def gcn_row_normalised(A, H, W, b):
+    A_loops = A + np.eye(len(A))
+    return (A_loops / A_loops.sum(1, keepdims=True)) @ H @ W + b
+
+
+def gcn_bias_through_a(A, H, W, b):
+    A_loops = A + np.eye(len(A))
+    d = np.diag(A_loops.sum(1) ** -0.5)
+    return d @ A_loops @ d @ (H @ W + b)
+
+
+def readout_sum(H, segment, n_graphs):
+    out = np.zeros((n_graphs, H.shape[1]))
+    np.add.at(out, segment, H)
+    return out
+
+
+def readout_blocks(H, segment, n_graphs):
+    counts = np.bincount(segment, minlength=n_graphs)
+    blocks = np.split(H, np.cumsum(counts)[:-1])
+    return np.array([blk.mean(0) if len(blk) else np.zeros(H.shape[1]) for blk in blocks])
+
+
+def readout_nan_when_empty(H, segment, n_graphs):
+    with np.errstate(invalid="ignore"):
+        return readout_sum(H, segment, n_graphs) / np.bincount(segment, minlength=n_graphs)[:, None]
+
+
+def test_5_7_accepts_right_answers_written_differently():
+    assert_accepted("5.7", [gcn_loops, readout_loops])
+    assert_accepted("5.7", [gcn_loops, readout_right])
+
+
+@wrong_params({
+    "5.7": [([gcn_no_self_loops, readout_loops], "self-loops are missing"),
+            ([gcn_degree_from_a, readout_loops], "degrees come from A"),
+            ([gcn_row_normalised, readout_loops], "not symmetric"),
+            ([gcn_bias_through_a, readout_loops], "bias went through"),
+            ([gcn_loops, readout_sum], "sum of each graph's rows"),
+            ([gcn_loops, readout_blocks], "consecutive blocks"),
+            ([gcn_loops, readout_nan_when_empty], "max(count, 1)")],
+})
+def test_5_7_rejects_wrong_answers_with_their_hint(exercise_id, funcs, fragment):
+    assert_rejected(exercise_id, funcs, fragment)
+
+
+def test_5_7_gives_credit_per_function():
+    with pytest.raises(ExerciseFailed, match="2/3 points"):
+        check("5.7", gcn_loops, readout_sum, quiet=True)
 
 
 # ---- 5.8 kinematic bicycle step ----------------------------------------------------------------------

@@ -3,8 +3,9 @@
 Each asks for a variant of what the chapter uses, not a copy of it: ranking metrics with the
 held-out item in any column, quantization to any bit width, distillation in NumPy, a functional
 matrix-factorization step without biases, integrated gradients of any differentiable function,
-global magnitude pruning of a list of NumPy weights, and prototypical-network logits with the
-classes' order given.
+global magnitude pruning of a list of NumPy weights, (5.7) a graph convolution on a dense
+adjacency matrix with a mean read-out per graph, (5.8) one step of the kinematic bicycle model, and
+(5.9) prototypical-network logits with the classes' order given.
 """
 import numpy as np
 
@@ -384,6 +385,121 @@ EX_5_6 = Exercise("5.6", "Global magnitude pruning", [Part(
 
 
 register(CHAPTER, EX_5_1, EX_5_2, EX_5_3, EX_5_4, EX_5_5, EX_5_6)
+
+
+# 5.7 A graph convolution with a dense adjacency matrix, and a mean read-out -------------------------
+
+def gcn_layer(A, H, W, b):
+    from d2lite.scratch import graphs
+
+    adjacency = graphs.normalized_adjacency(np.argwhere(A.T > 0), len(A))   # rows (source, target)
+    return graphs.propagate(adjacency, H) @ W + b
+
+
+def _gcn_variant(A, H, W, b, loops_in_a=True, loops_in_degree=True, power=-0.5, both_sides=True,
+                 loops_after=False, bias_inside=False):
+    eye = np.eye(len(A))
+    degree = (A + eye if loops_in_degree else A).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = degree ** power
+        a = d[:, None] * (A + eye if loops_in_a else A) * (d[None, :] if both_sides else 1.0)
+    if loops_after:
+        a = a + eye
+    return a @ (H @ W + b) if bias_inside else a @ H @ W + b
+
+
+def _path(n):
+    A = np.zeros((n, n))
+    A[np.arange(n - 1), np.arange(1, n)] = A[np.arange(1, n), np.arange(n - 1)] = 1.0
+    return A
+
+
+def _gcn_cases():
+    r = _rng(57)
+    two_molecules = np.zeros((6, 6))                                   # a triangle, a pair, an atom alone
+    for s, t in [(0, 1), (1, 2), (2, 0), (3, 4)]:
+        two_molecules[s, t] = two_molecules[t, s] = 1.0
+    star = np.zeros((7, 7))
+    star[0, 1:] = star[1:, 0] = 1.0
+    ring = _path(5)
+    ring[0, 4] = ring[4, 0] = 1.0
+    return [
+        Case("a path of 5 nodes, 3 features in, 2 out", (_path(5), r.normal(size=(5, 3)), r.normal(size=(3, 2)),
+                                                         r.normal(size=2))),
+        Case("two molecules in one block-diagonal A and a node with no edges, 4 → 3 features",
+             (two_molecules, r.normal(size=(6, 4)), r.normal(size=(4, 3)), r.normal(size=3)),
+             hint="a node without edges has degree 1 in A + I: it keeps its own features, nothing divides by 0."),
+        Case("a single node, 4 → 5 features", (np.zeros((1, 1)), r.normal(size=(1, 4)), r.normal(size=(4, 5)),
+                                               r.normal(size=5))),
+        Case("a star (a hub with 6 neighbours), features at very different scales",
+             (star, r.normal(size=(7, 3)) * np.array([1.0, 100.0, 0.01]), r.normal(size=(3, 4)), r.normal(size=4))),
+        Case("the first case's shapes, other values (a ring)",
+             (ring, r.normal(size=(5, 3)), r.normal(size=(3, 2)), r.normal(size=2))),
+    ]
+
+
+def graph_mean_readout(H, segment, n_graphs):
+    from d2lite.scratch import graphs
+
+    return graphs.MeanReadout().forward(H, segment, n_graphs)
+
+
+def _readout_variant(H, segment, n_graphs, mean=True, contiguous=False, clamp=True):
+    counts = np.bincount(segment, minlength=n_graphs).astype(float)
+    if contiguous:
+        pieces = np.split(H, np.cumsum(counts)[:-1].astype(int))
+        sums = np.array([p.sum(axis=0) for p in pieces])
+    else:
+        sums = np.zeros((n_graphs, H.shape[1]))
+        np.add.at(sums, segment, H)
+    if not mean:
+        return sums
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sums / (np.maximum(counts, 1) if clamp else counts)[:, None]
+
+
+def _readout_cases():
+    r = _rng(570)
+    return [
+        Case("7 nodes in 3 graphs of 3, 1 and 3 nodes, 2 features", (r.normal(size=(7, 2)), np.array([0, 0, 0, 1, 2, 2, 2]), 3)),
+        Case("nodes not sorted by graph", (r.normal(size=(5, 3)), np.array([1, 0, 1, 2, 0]), 3),
+             hint="the rows need not be grouped by graph: add each row to the graph `segment` names."),
+        Case("one graph of one node", (r.normal(size=(1, 4)), np.array([0]), 1)),
+        Case("graphs 1 and 3 of 4 have no nodes", (r.normal(size=(5, 2)), np.array([0, 0, 2, 2, 2]), 4),
+             hint="a graph with no nodes gets a row of zeros (divide by max(count, 1)); the output has n_graphs rows."),
+        Case("the first case's shapes, other values, rows at very different scales",
+             (r.normal(size=(7, 2)) * np.array([[1.0], [1e3], [1e-3], [1.0], [50.0], [0.1], [2.0]]),
+              np.array([0, 1, 1, 1, 1, 2, 2]), 3)),
+    ]
+
+
+EX_5_7 = Exercise("5.7", "A graph convolution layer and a mean read-out", [
+    Part("gcn_layer", gcn_layer, _gcn_cases, points=2, mistakes=[
+        Mistake(lambda A, H, W, b: _gcn_variant(A, H, W, b, loops_in_a=False, loops_in_degree=False),
+                "the self-loops are missing: normalise A + I, so that each node keeps its own features."),
+        Mistake(lambda A, H, W, b: _gcn_variant(A, H, W, b, loops_in_degree=False),
+                "the degrees come from A: take them from A + I (the self-loop counts), D_ii = 1 + Σ_j A_ij."),
+        Mistake(lambda A, H, W, b: _gcn_variant(A, H, W, b, power=-1.0, both_sides=False),
+                "D^-1 (A + I) averages each row but is not symmetric: scale by D^-1/2 on both sides."),
+        Mistake(lambda A, H, W, b: _gcn_variant(A, H, W, b, both_sides=False),
+                "D^-1/2 is applied on the left only: Â = D^-1/2 (A + I) D^-1/2 scales rows and columns."),
+        Mistake(lambda A, H, W, b: _gcn_variant(A, H, W, b, loops_in_a=False, loops_in_degree=False, loops_after=True),
+                "the identity was added after normalising: add the self-loops first, then normalise A + I."),
+        Mistake(lambda A, H, W, b: _gcn_variant(A, H, W, b, bias_inside=True),
+                "the bias went through Â: add b after mixing the neighbours, Â H W + b."),
+    ]),
+    Part("graph_mean_readout", graph_mean_readout, _readout_cases, mistakes=[
+        Mistake(lambda H, s, n: _readout_variant(H, s, n, mean=False),
+                "that is the sum of each graph's rows: divide by the graph's number of nodes for the mean."),
+        Mistake(lambda H, s, n: _readout_variant(H, s, n, contiguous=True),
+                "the rows were split into consecutive blocks: rows need not be grouped by graph, use `segment`."),
+        Mistake(lambda H, s, n: _readout_variant(H, s, n, clamp=False),
+                "0 / 0 for a graph with no nodes: divide by max(count, 1) so that it gets zeros."),
+    ]),
+])
+
+
+register(CHAPTER, EX_5_7)
 
 
 # 5.8 One step of the kinematic bicycle model ---------------------------------------------------------
