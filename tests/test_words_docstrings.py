@@ -1,0 +1,89 @@
+"""The word-level tokenizer (d2lite.text.WordTokenizer) and the docstring summarization pairs (d2lite.data.docstrings)."""
+import numpy as np
+import pytest
+
+from d2lite.data import docstrings
+from d2lite.text import WordTokenizer, join_words
+
+TEXTS = ["The cat sat on the mat.", "The dog sat, then the dog ran!", "A cat (small) ran to the dog's mat."]
+
+
+# ---- the word tokenizer ----------------------------------------------------------------------------
+def test_vocabulary_keeps_frequent_words_and_the_specials_first():
+    tok = WordTokenizer(TEXTS)
+    assert tok.vocab.itos[:4] == ["<pad>", "<unk>", "<bos>", "<eos>"]
+    assert {"the", "cat", "dog", ".", ",", "!", "(", ")", "'"} <= set(tok.vocab.itos)
+    assert "The" not in tok.vocab.stoi                          # lower-cased by default
+    assert "The" in WordTokenizer(TEXTS, lower=False).vocab.stoi
+
+
+def test_min_count_and_max_size_choose_the_most_frequent_words():
+    counts = WordTokenizer(TEXTS).counts
+    kept = set(WordTokenizer(TEXTS, min_count=2).vocab.itos[4:])
+    assert kept == {w for w, c in counts.items() if c >= 2} and "mat" in kept and "small" not in kept
+    small = WordTokenizer(TEXTS, max_size=7)
+    assert len(small) == 7
+    assert set(small.vocab.itos[4:]) == {"the", "dog", "."}    # counts 6, 3, 2 (ties: "cat", "mat", "sat", "ran" at 2 lose alphabetically to ".")
+    with pytest.raises(ValueError, match="max_size"):
+        WordTokenizer(TEXTS, max_size=4)
+    with pytest.raises(TypeError, match="list of texts"):
+        WordTokenizer("one string")
+
+
+def test_unknown_words_encode_as_unk_and_decode_reads_like_text():
+    tok = WordTokenizer(TEXTS, min_count=2)
+    ids = tok.encode("The zebra sat.")
+    assert ids.dtype == np.int64 and ids[1] == tok.UNK and ids[0] != tok.UNK
+    assert tok.tokens("The zebra sat.") == ["the", "<unk>", "sat", "."]
+    assert tok.decode(ids) == "the <unk> sat."
+    full = WordTokenizer(TEXTS)
+    for s in ["the cat sat on the mat.", "a cat (small) ran to the dog's mat.", "the dog sat, then the dog ran!"]:
+        assert full.decode(full.encode(s)) == s                 # punctuation spacing comes back
+    assert full.coverage(["the zebra"]) == 0.5
+
+
+def test_bos_eos_and_padding():
+    tok = WordTokenizer(TEXTS)
+    ids = tok.encode("the cat", bos=True, eos=True)
+    assert ids[0] == tok.BOS and ids[-1] == tok.EOS and len(ids) == 4
+    assert tok.decode([tok.BOS, *ids[1:3], tok.EOS, tok.vocab["dog"]]) == "the cat"   # stops at eos
+    assert tok.decode([tok.PAD, *ids[1:3], tok.PAD]) == "the cat"
+    assert tok.encode("").shape == (0,)
+
+
+def test_join_words_spacing():
+    assert join_words(["hello", ",", "world", "!"]) == "hello, world!"
+    assert join_words(["a", "cat", "(", "small", ")", "is", "50", "%"]) == "a cat (small) is 50%"
+    assert join_words(["don", "'", "t"]) == "don't"
+
+
+# ---- docstring pairs -------------------------------------------------------------------------------
+def test_clean_strips_markup_and_stops_at_examples():
+    doc = "Use :func:`~numpy.sum` on ``x``.\n\nParameters\n----------\nx : array\n\nExamples\n--------\n>>> f(1)"
+    assert docstrings.clean(doc) == "Use numpy.sum on x. Parameters x : array"
+    assert docstrings.clean("See :ref:`the guide <guide-label>` now.") == "See the guide now."
+
+
+def test_split_and_name_words():
+    assert docstrings.split_docstring("One line only.") is None
+    assert docstrings.split_docstring("Sum it.\n\nThe *details* here.\n\nNotes\n-----\nx") == ("Sum it.", "The *details* here.")
+    assert docstrings.name_words("numpy.ma.mask_or") == "mask or"
+    assert docstrings.name_words("torch.nn.LayerNorm") == "layer norm"
+    assert docstrings.name_words("torch.nn.GELU") == "gelu"
+
+
+def test_pairs_from_real_modules_are_deduplicated_and_split_by_summary():
+    pairs = docstrings.docstring_pairs(modules=("json", "textwrap", "numpy.linalg"))
+    assert len(pairs) > 10 and pairs == sorted(pairs)
+    summaries = [p.summary.lower() for p in pairs]
+    assert len(set(summaries)) == len(summaries)
+    for p in pairs:
+        assert p.summary.endswith(".") and 3 <= len(p.summary.split()) <= 20
+        assert p.document.startswith(docstrings.name_words(p.name) + " : ")
+        assert ">>>" not in p.document
+    train, test = docstrings.split_pairs(pairs, test_percent=30)
+    assert len(train) + len(test) == len(pairs) and test and train
+    again = docstrings.split_pairs(pairs[::-1], test_percent=30)[1]       # the order of harvesting does not matter
+    assert sorted(again) == sorted(test)
+    shares = np.mean([docstrings.is_test(f"summary number {i}.") for i in range(4000)])
+    assert 0.13 < shares < 0.17                                           # 15% by default
