@@ -87,3 +87,45 @@ def test_pairs_from_real_modules_are_deduplicated_and_split_by_summary():
     assert sorted(again) == sorted(test)
     shares = np.mean([docstrings.is_test(f"summary number {i}.") for i in range(4000)])
     assert 0.13 < shares < 0.17                                           # 15% by default
+
+
+# ---- next-character windows (exercise 3.12's data) ------------------------------------------------------
+def test_char_windows_are_one_hot_contexts_of_the_next_character():
+    from d2lite.data.shakespeare import char_windows, load_tiny_shakespeare
+    from d2lite.text import CharVocab
+
+    split = char_windows(context=5, n_train=300, n_test=200, seed=3)
+    assert split.X_train.shape == (300, 5, 65) and split.X_test.shape == (200, 5, 65)
+    assert split.X_train.dtype == np.float32 and split.y_train.dtype == np.int64
+    assert np.array_equal(split.X_train.sum(axis=2), np.ones((300, 5)))        # one character per position
+    train, val = load_tiny_shakespeare()
+    vocab = CharVocab(train + val)
+    for X, y, text in [(split.X_train, split.y_train, train), (split.X_test, split.y_test, val)]:
+        window = vocab.decode(X[0].argmax(axis=1)) + vocab.decode([y[0]])
+        assert window in text                                                  # a real stretch of its own part
+    again = char_windows(context=5, n_train=300, n_test=200, seed=3)
+    other = char_windows(context=5, n_train=300, n_test=200, seed=4)
+    assert np.array_equal(again.X_train, split.X_train) and not np.array_equal(other.y_train, split.y_train)
+
+
+def test_sampling_explorer_redraws_from_the_model_functions():
+    import matplotlib
+    matplotlib.use("Agg")
+    from d2lite.explorers import sampling_explorer
+
+    calls = []
+
+    def next_probs(temperature, top_k):
+        calls.append((temperature, top_k))
+        return list("abc"), np.array([0.2, 0.5, 0.3])
+
+    widget, fallback = sampling_explorer(next_probs, lambda t, k, seed: f"text at {t} {k} {seed}", 0.7, 2)
+    bars_ax, text_ax = fallback.axes
+    assert [label.get_text() for label in bars_ax.get_xticklabels()] == ["b", "c", "a"]   # most likely first
+    assert bars_ax.get_ylabel() == "probability" and "temperature 0.7, top-k 2" in bars_ax.get_title()
+    assert text_ax.texts[0].get_text() == "text at 0.7 2 0"
+    assert calls[0] == (0.7, 2)
+    if widget is not None:
+        slider = widget.children[0].children[0]
+        slider.value = 1.5
+        assert calls[-1] == (1.5, 2)

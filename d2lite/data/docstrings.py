@@ -65,23 +65,25 @@ def split_docstring(doc):
 
 
 def _documented(modules):
-    """Yield (qualified name, docstring) for the public callables of `modules` and their classes' public methods."""
-    for module_name in modules:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+    """(qualified name, docstring) for the public callables of `modules` and their classes' public methods.
+    Deprecation warnings raised by touching old aliases are silenced."""
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for module_name in modules:
+            try:
                 module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for name in sorted(dir(module)):
-            obj = getattr(module, name, None) if not name.startswith("_") else None
-            if not callable(obj):
+            except ImportError:
                 continue
-            yield f"{module_name}.{name}", inspect.getdoc(obj)
-            if inspect.isclass(obj):
-                for member in sorted(vars(obj)):
-                    if not member.startswith("_"):
-                        yield f"{module_name}.{name}.{member}", inspect.getdoc(getattr(obj, member, None))
+            for name in sorted(dir(module)):
+                obj = getattr(module, name, None) if not name.startswith("_") else None
+                if not callable(obj):
+                    continue
+                found.append((f"{module_name}.{name}", inspect.getdoc(obj)))
+                if inspect.isclass(obj):
+                    found += [(f"{module_name}.{name}.{member}", inspect.getdoc(getattr(obj, member, None)))
+                              for member in sorted(vars(obj)) if not member.startswith("_")]
+    return found
 
 
 def docstring_pairs(modules=MODULES, min_summary=3, max_summary=20, min_body=8):
