@@ -47,7 +47,7 @@ def main():
         print(f"{build.__name__}: {program.size():,} values; rules: {rule or 'met'}", flush=True)
         for seed in range(first, last + 1):
             start = time.process_time()
-            accuracy = _train(program, budget, seed)
+            accuracy, _ = _train(program, budget, seed)
             print(f"  seed {seed:2d}: accuracy {accuracy:.3f}  ({time.process_time() - start:.1f} s)", flush=True)
 
 

@@ -124,6 +124,21 @@ def descent_figure(lr=0.05, momentum=0.0, curvatures=(1.0, 20.0), angle=30.0, st
     return fig
 
 
+def sampling_figure(tokens, probs, sample, title="next-character probabilities"):
+    """Bars for the most likely next tokens (`tokens` labels, `probs` their probabilities), the sample below."""
+    order = np.argsort(-np.asarray(probs))[:20]
+    fig, (ax, text_ax) = plt.subplots(2, 1, figsize=(7, 4.6), gridspec_kw={"height_ratios": [1.2, 1]})
+    ax.bar(range(len(order)), np.asarray(probs)[order], color="#1f77b4")
+    ax.set_xticks(range(len(order)), [repr(tokens[i])[1:-1] or "''" for i in order])
+    ax.set_xlabel("next character (the 20 most likely)")
+    ax.set_ylabel("probability")
+    ax.set_title(title, fontsize=10)
+    text_ax.axis("off")
+    text_ax.text(0, 1, sample, va="top", family="monospace", fontsize=8, wrap=True)
+    fig.tight_layout()
+    return fig
+
+
 def descent_explorer(lr=0.05, momentum=0.0, curvatures=(1.0, 20.0)):
     """Sliders for the learning rate and the momentum that redraw `descent_figure`; (widget, fallback figure)."""
     fallback = descent_figure(lr, momentum, curvatures)
@@ -138,3 +153,27 @@ def descent_explorer(lr=0.05, momentum=0.0, curvatures=(1.0, 20.0)):
     }
     out = _redrawn(controls, lambda **values: descent_figure(curvatures=curvatures, **values))
     return w.VBox([w.HBox(list(controls.values())), out]), fallback
+
+
+def sampling_explorer(next_probs, sample, temperature=1.0, top_k=0):
+    """Sliders for the sampling temperature and top-k (0: all) and a seed, redrawing `sampling_figure`.
+
+    `next_probs(temperature, top_k) -> (tokens, probs)` and `sample(temperature, top_k, seed) -> str` come
+    from the model. Returns (widget, fallback figure); the widget is None when ipywidgets is missing.
+    """
+    def figure(temperature, top_k, seed):
+        tokens, probs = next_probs(temperature, top_k)
+        return sampling_figure(tokens, probs, sample(temperature, top_k, seed),
+                               f"temperature {temperature:g}, top-k {top_k or 'all'}, seed {seed}")
+
+    fallback = figure(temperature, top_k, 0)
+    try:
+        import ipywidgets as w
+    except ImportError:
+        return None, fallback
+    controls = {
+        "temperature": w.FloatSlider(value=temperature, min=0.1, max=2.5, step=0.1, description="temperature"),
+        "top_k": w.IntSlider(value=top_k, min=0, max=40, description="top-k (0: all)"),
+        "seed": w.IntSlider(value=0, min=0, max=20, description="seed"),
+    }
+    return w.VBox([w.HBox(list(controls.values())), _redrawn(controls, figure)]), fallback

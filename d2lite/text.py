@@ -60,6 +60,74 @@ def words(text, lower=True):
     return WORD.findall(text.lower() if lower else text)
 
 
+NO_SPACE_BEFORE = set(".,;:!?%)]}'")
+NO_SPACE_AFTER = set("([{$#'")
+
+
+def join_words(tokens):
+    """Words back into text: a space between words, none before closing punctuation ("end.") or after an
+    opening bracket ("(x"). An apostrophe joins both sides ("don't"); other spacing is not recovered."""
+    out = []
+    for token in tokens:
+        if out and token not in NO_SPACE_BEFORE and out[-1] not in NO_SPACE_AFTER:
+            out.append(" ")
+        out.append(token)
+    return "".join(out)
+
+
+class WordTokenizer:
+    """A word-level tokenizer learned from texts: `words` splits (lower-cased, each punctuation mark a token),
+    the vocabulary keeps words seen at least `min_count` times, at most `max_size` ids in all (the most
+    frequent words win; ties go alphabetically), and every other word encodes as "<unk>".
+
+    Ids 0–3 are "<pad>", "<unk>", "<bos>", "<eos>". encode(text) -> int64 ids; decode(ids) -> text, which
+    drops padding, stops at "<eos>" and skips "<bos>".
+    """
+
+    SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
+    PAD, UNK, BOS, EOS = range(4)
+
+    def __init__(self, texts, min_count=1, max_size=None, lower=True):
+        if isinstance(texts, str):
+            raise TypeError("pass a list of texts (a single string would be read one character at a time)")
+        if max_size is not None and max_size <= len(self.SPECIALS):
+            raise ValueError(f"max_size must leave room for words beyond the {len(self.SPECIALS)} special tokens; "
+                             f"got {max_size}")
+        self.lower = lower
+        counts = Counter(w for t in texts for w in words(t, lower))
+        ranked = sorted((w for w, c in counts.items() if c >= min_count and w not in self.SPECIALS),
+                        key=lambda w: (-counts[w], w))
+        if max_size is not None:
+            ranked = ranked[:max_size - len(self.SPECIALS)]
+        self.counts = counts
+        self.vocab = Vocab(ranked, reserved=self.SPECIALS)
+
+    def __len__(self):
+        return len(self.vocab)
+
+    def tokens(self, text):
+        """The words of `text`, with those outside the vocabulary replaced by "<unk>"."""
+        return [w if w in self.vocab.stoi else "<unk>" for w in words(text, self.lower)]
+
+    def encode(self, text, bos=False, eos=False):
+        ids = self.vocab.encode(words(text, self.lower))
+        return np.concatenate([[self.BOS]] * bos + [ids] + [[self.EOS]] * eos).astype(np.int64)
+
+    def decode(self, ids):
+        out = []
+        for i in map(int, ids):
+            if i == self.EOS:
+                break
+            if i not in (self.PAD, self.BOS):
+                out.append(self.vocab.itos[i])
+        return join_words(out)
+
+    def coverage(self, texts):
+        """The fraction of the words of `texts` that the vocabulary knows (not "<unk>")."""
+        tokens = [w for t in texts for w in words(t, self.lower)]
+        return sum(w in self.vocab.stoi for w in tokens) / max(len(tokens), 1)
+
+
 def merge_pair(ids, pair, new_id):
     """Replace every occurrence of `pair` in `ids` by `new_id`, scanning left to right without overlaps
     (so (a, a) in [a, a, a] merges once: [new, a])."""

@@ -5,6 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from grader_cases import assert_accepted, assert_rejected, wrong_params
 
@@ -364,6 +366,46 @@ def cifg_ok(x, h, c, w_ih, w_hh, b_ih, b_hh):
     return _cifg(x, h, c, w_ih, w_hh, b_ih, b_hh)
 
 
+
+# ---- 3.12 a character model within a budget (the mechanism itself: test_budget.py) ---------------
+class CharMLP(nn.Module):
+    """A right answer written differently: its own forward, a reshape and GELU, a wider hidden layer."""
+
+    def __init__(self, hidden=56):
+        super().__init__()
+        self.hidden, self.out = nn.Linear(8 * 65, hidden), nn.Linear(hidden, 65)
+
+    def forward(self, x):                         # (N, 8, 65): time first, one-hot characters last
+        return self.out(F.gelu(self.hidden(x.reshape(x.shape[0], -1))))
+
+
+def char_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(8 * 65, 48), nn.ReLU(), nn.Linear(48, 65))
+
+
+class LastCharOnly(nn.Module):
+    """Reads only the latest character: a bigram model, which cannot reach the loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(65, 64), nn.ReLU(), nn.Linear(64, 65))
+
+    def forward(self, x):
+        return self.net(x[:, -1])
+
+
+def char_too_wide():
+    return nn.Sequential(nn.Flatten(), nn.Linear(8 * 65, 128), nn.ReLU(), nn.Linear(128, 65))
+
+
+def char_softmax():
+    return nn.Sequential(nn.Flatten(), nn.Linear(8 * 65, 48), nn.ReLU(), nn.Linear(48, 65), nn.Softmax(dim=1))
+
+
+def char_hidden_out():
+    return nn.Sequential(nn.Flatten(), nn.Linear(8 * 65, 48), nn.ReLU())
+
+
 RIGHT = {
     "3.1": [(merge_ok,)],
     "3.2": [(rnn_ok,)],
@@ -376,6 +418,7 @@ RIGHT = {
     "3.9": [(split_ok, merge_ok_heads)],
     "3.10": [(shift_by_solving,), (_shift,)],
     "3.11": [(bleu_ok,)],
+    "3.12": [(CharMLP,), (char_mlp,)],
 }
 
 WRONG = {
@@ -425,6 +468,8 @@ WRONG = {
              ((lambda c, r, n: _bleu(c, r, n, bp="none"),), "brevity penalty is missing"),
              ((lambda c, r, n: _bleu(c, r, n, mean="arith"),), "geometric mean"),
              ((lambda c, r, n: _bleu(c, r, n, bp="always"),), "reward padding")],
+    "3.12": [((LastCharOnly,), "mean validation loss"), ((char_too_wide,), "the budget is 40,000"),
+             ((char_softmax,), "returns probabilities"), ((char_hidden_out,), "it must give (1, 65)")],
 }
 
 

@@ -2,7 +2,8 @@
 
 References come from d2lite (scratch, text, metrics) or are written here where the exercise asks
 for a variant the library does not hold (time-major sequences, the coupled-gate LSTM, the
-original GRU, the shift matrix of positional encodings). Each Mistake is a wrong implementation
+original GRU, the shift matrix of positional encodings); 3.12 is a budget exercise, judged by
+d2lite.grading.budget on a validation loss. Each Mistake is a wrong implementation
 readers often write, so that a matching output gets a precise hint.
 """
 import math
@@ -11,6 +12,8 @@ from collections import Counter
 import numpy as np
 
 from d2lite import metrics, scratch, text
+from d2lite.data.shakespeare import char_windows
+from d2lite.grading.budget import Budget, Recipe, budget_part
 from d2lite.grading.exercise import Case, Exercise, Mistake, Part, register
 
 CHAPTER = "03_sequences"
@@ -723,4 +726,18 @@ EX_3_11 = Exercise("3.11", "BLEU of one sentence", [Part(
                                  "exp(1 − r/c) > 1 would reward padding."),
     ])])
 
-register(CHAPTER, EX_3_1, EX_3_2, EX_3_3, EX_3_4, EX_3_5, EX_3_6, EX_3_7, EX_3_8, EX_3_9, EX_3_10, EX_3_11)
+
+
+# 3.12 A character model within a budget ----------------------------------------------------------------
+# The model is handed over untrained and measured, trained and evaluated by the grader (d2lite.grading.budget):
+# the next character of Tiny Shakespeare from the 8 before it, one-hot; the verdict is a validation loss.
+
+BUDGET_3_12 = Budget(
+    input_shape=(8, 65), classes=65, max_values=40_000, max_mult_adds=100_000, max_activations=20_000,
+    min_accuracy=0.0, max_loss=2.40, recipe=Recipe(epochs=3, lr=0.1, momentum=0.9, batch_size=32),
+    data=char_windows)
+
+EX_3_12 = Exercise("3.12", "A character model within a budget", [budget_part("build_char_model", BUDGET_3_12,
+                                                                              points=3)])
+
+register(CHAPTER, EX_3_1, EX_3_2, EX_3_3, EX_3_4, EX_3_5, EX_3_6, EX_3_7, EX_3_8, EX_3_9, EX_3_10, EX_3_11, EX_3_12)

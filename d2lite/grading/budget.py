@@ -347,6 +347,7 @@ class Budget:
     recipe: Recipe
     data: object                  # data(seed=s) -> Split with X of shape (N, *input_shape)
     min_convolutions: int = 0
+    max_loss: float = math.inf    # mean test cross-entropy (nats) over the recipe's seeds
 
 
 _PRODUCTS = {"aten.linear.default": 0, "aten.matmul.default": 0, "aten.mm.default": 0, "aten.bmm.default": 0,
@@ -411,7 +412,8 @@ def probe(program, state, x, max_activations=None):
 
 
 def _train(program, budget, seed):
-    """Test accuracy after training fresh weights drawn for `seed` with the recipe, on `budget.data(seed=seed)`."""
+    """(test accuracy, test cross-entropy) after training fresh weights drawn for `seed` with the recipe, on
+    `budget.data(seed=seed)`."""
     import torch
     import torch.nn.functional as F
 
@@ -427,17 +429,19 @@ def _train(program, budget, seed):
             batch = order[start:start + recipe.batch_size]
             loss = F.cross_entropy(program.run(state, X[batch], training=True), y[batch])
             if not torch.isfinite(loss):
-                return 0.0
+                return 0.0, math.inf
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    correct = 0
+    correct, total_loss = 0, 0.0
     with torch.no_grad():
         for start in range(0, len(split.X_test), 500):
             xb = torch.from_numpy(np.ascontiguousarray(split.X_test[start:start + 500]))
-            correct += int((program.run(state, xb, training=False).argmax(1).numpy()
-                            == split.y_test[start:start + 500]).sum())
-    return correct / len(split.X_test)
+            yb = torch.from_numpy(np.asarray(split.y_test[start:start + 500]))
+            logits = program.run(state, xb, training=False)
+            correct += int((logits.argmax(1) == yb).sum())
+            total_loss += float(F.cross_entropy(logits.float(), yb, reduction="sum"))
+    return correct / len(split.X_test), total_loss / len(split.X_test)
 
 
 def _check_static(program, budget):
@@ -474,6 +478,9 @@ def _check_probe(program, budget):
     if tuple(five.shape) != (5, *want) or not torch.allclose(five[:1], one, rtol=1e-4, atol=1e-5):
         return ("in evaluation mode, an example's logits depend on the rest of its batch (a batch of five disagrees "
                 "with a batch of one)"), 0
+    if bool((five >= 0).all()) and torch.allclose(five.sum(-1), torch.ones(5), atol=1e-4):
+        return ("it returns probabilities (each row sums to 1): return the logits, the scores before softmax; "
+                "the grader's cross-entropy applies the softmax itself"), 0
     if mult_adds > budget.max_mult_adds:
         return (f"it computes {mult_adds:,} multiply-adds per example; the limit is {budget.max_mult_adds:,}. "
                 "Pool earlier or use fewer channels"), convolutions
@@ -494,13 +501,19 @@ def judge(budget, got, expected=None):
         problem = _check_static(program, budget) or _check_probe(program, budget)[0]
         if problem:
             return f"your model: {problem}."
-        accuracies = [_train(program, budget, seed) for seed in budget.recipe.seeds]
+        results = [_train(program, budget, seed) for seed in budget.recipe.seeds]
     except BudgetError as e:
         return f"your model: {e}."
     except Exception as e:  # an operator refused its arguments, or worse: never the grader's own failure
         return f"your model failed when the grader ran it ({type(e).__name__}: {str(e).strip()[:200]})."
     finally:
         torch.set_num_threads(threads)
+    accuracies, losses = [a for a, _ in results], [loss for _, loss in results]
+    mean_loss = sum(losses) / len(losses)
+    if mean_loss > budget.max_loss:
+        each = ", ".join(f"{loss:.3f}" for loss in losses)
+        return (f"mean validation loss {mean_loss:.3f} nats over {len(losses)} trainings (seeds "
+                f"{list(budget.recipe.seeds)}: {each}) with the fixed recipe; it must be at most {budget.max_loss}.")
     mean = sum(accuracies) / len(accuracies)
     if mean < budget.min_accuracy:
         each = ", ".join(f"{a:.3f}" for a in accuracies)
