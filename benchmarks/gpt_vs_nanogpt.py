@@ -54,8 +54,8 @@ class Recipe:
 NANOGPT_CPU = Recipe("nanoGPT CPU recipe", dim=128, heads=4, layers=4, context=64, bias=False, batch_size=12,
                      steps=2000, lr=1e-3, warmup=100, min_lr=1e-4, beta2=0.99)
 # section 3.9's configuration (chapters/03_sequences/09_gpt_shakespeare.ipynb): keep the two in step
-BOOK = Recipe("d2lite section 3.9", dim=128, heads=4, layers=2, context=64, bias=True, batch_size=16,
-              steps=900, lr=6e-3, warmup=50, min_lr=0.0, beta2=0.99)
+BOOK = Recipe("d2lite section 3.9", dim=128, heads=4, layers=2, context=64, bias=True, batch_size=12,
+              steps=1200, lr=6e-3, warmup=50, min_lr=0.0, beta2=0.99)
 
 
 def train(recipe, train_ids, val_ids, vocab_size, budget_s, clock):
