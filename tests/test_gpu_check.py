@@ -1,17 +1,10 @@
 """benchmarks/gpu_check.py passes without a GPU by saying so, and its comparison runs (CPU against CPU here)."""
-import importlib.util
-from pathlib import Path
-
 import torch
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+from scripts import load_script
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gpu_check.py")
 
 
 def test_without_a_gpu_it_says_so_and_passes(monkeypatch, capsys):

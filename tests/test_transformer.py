@@ -1,8 +1,9 @@
 """The Transformer models: shapes, causality, padding, and that they learn a small task."""
+import pytest
 import torch
 from torch.nn import functional as F
 
-from d2lite.torch.transformer import GPT, Seq2SeqTransformer, TransformerConfig
+from d2lite.torch.transformer import GPT, Seq2SeqTransformer, TransformerConfig, random_windows, window_loss
 
 
 def test_gpt_is_causal_and_generates():
@@ -61,3 +62,40 @@ def test_seq2seq_keeps_cross_attention_weights_on_request():
     w = model.decoder[0].cross.weights
     assert torch.allclose(fast, slow, atol=1e-6) and w.shape == (1, 2, 2, 3)
     assert torch.all(w[..., 2] == 0) and torch.allclose(w.sum(-1), torch.ones(1, 2, 2))   # padding gets nothing
+
+
+def test_random_windows_are_shifted_slices_of_the_text():
+    ids = torch.arange(100, 130)
+    x, y = random_windows(ids, 5, 7, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 7)
+    assert torch.equal(y[:, :-1], x[:, 1:]) and torch.equal(y[:, -1], x[:, -1] + 1)   # consecutive ids
+    assert x.min() >= 100 and y.max() <= 129
+    again, _ = random_windows(ids, 5, 7, torch.Generator().manual_seed(0))
+    assert torch.equal(x, again)
+    with pytest.raises(ValueError, match="shorter t"):
+        random_windows(ids, 2, 30)
+
+
+def test_window_loss_is_the_mean_over_consecutive_windows():
+    torch.manual_seed(0)
+    model = GPT(TransformerConfig(vocab_size=7, dim=8, heads=2, layers=1, context=4)).train()
+    ids = torch.randint(0, 7, (23,))        # 5 windows of 4 and two tokens left over
+    expected = F.cross_entropy(model.eval()(ids[:20].view(5, 4)).flatten(0, 1), ids[1:21])
+    model.train()
+    assert abs(window_loss(model, ids, 4, batch_size=2) - expected.item()) < 1e-5   # batches of 2, 2 and 1
+    assert model.training                                                          # put back as it was
+    with pytest.raises(ValueError, match="one window"):
+        window_loss(model, ids[:4], 4)
+
+
+def test_gpt_starts_as_gpt2_and_can_drop_its_biases():
+    torch.manual_seed(0)
+    block = GPT(TransformerConfig(vocab_size=50, dim=64, heads=2, layers=2, context=8)).blocks[1]
+    for w in (block.attn.q_proj.weight, block.attn.v_proj.weight, block.mlp[0].weight):
+        assert abs(w.std().item() - 0.02) < 0.001
+    for w in (block.attn.out_proj.weight, block.mlp[2].weight):   # writes into the residual stream: 0.02 / sqrt(2·2)
+        assert abs(w.std().item() - 0.01) < 0.0005
+    assert torch.all(block.attn.q_proj.bias == 0) and torch.all(block.mlp[0].bias == 0)
+    lean = GPT(TransformerConfig(vocab_size=5, dim=8, heads=2, layers=1, context=4, bias=False))
+    assert not [name for name, _ in lean.named_parameters() if name.endswith("bias")]
+    assert lean(torch.zeros(1, 4, dtype=torch.long)).shape == (1, 4, 5)

@@ -82,14 +82,15 @@ class MultiHeadAttention(nn.Module):
 
     forward(q, k, v, mask=None, causal=False, need_weights=False). With need_weights the spelled-out
     path runs and keeps `self.weights` (N, heads, T_q, T_k) for plots; otherwise the fused kernel runs.
+    `bias=False` leaves the four projections without bias, as GPT-2's descendants such as nanoGPT do.
     """
 
-    def __init__(self, dim, heads, dropout=0.0, device=None, dtype=None):
+    def __init__(self, dim, heads, dropout=0.0, bias=True, device=None, dtype=None):
         super().__init__()
         if dim % heads:
             raise ValueError(f"the width {dim} does not split into {heads} heads: choose heads that divide it.")
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (
-            Linear(dim, dim, device=device, dtype=dtype) for _ in range(4))
+            Linear(dim, dim, bias=bias, device=device, dtype=dtype) for _ in range(4))
         self.heads, self.dropout = heads, dropout
 
     def forward(self, q, k, v, mask=None, causal=False, need_weights=False):

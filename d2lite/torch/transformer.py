@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lite.torch.attention import MultiHeadAttention, positional_encoding
+from d2lite.torch.layers import Linear
 
 
 @dataclass
@@ -26,6 +27,7 @@ class TransformerConfig:
     dropout: float = 0.0
     target_vocab_size: int = 0  # encoder–decoder only; 0 means the same vocabulary on both sides
     learned_positions: bool = False  # a learned table of positions (GPT-2) instead of sinusoids
+    bias: bool = True           # biases in the linear layers and LayerNorms (nanoGPT trains without)
 
 
 def padding_mask(ids, pad_id):
@@ -36,8 +38,17 @@ def padding_mask(ids, pad_id):
 class FeedForward(nn.Sequential):
     """Linear(d, hidden), GELU, Linear(hidden, d), dropout: the same small MLP at every position."""
 
-    def __init__(self, dim, hidden, dropout):
-        super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim), nn.Dropout(dropout))
+    def __init__(self, dim, hidden, dropout, bias=True):
+        super().__init__(nn.Linear(dim, hidden, bias=bias), nn.GELU(), nn.Linear(hidden, dim, bias=bias),
+                         nn.Dropout(dropout))
+
+
+def _norm(cfg):
+    return nn.LayerNorm(cfg.dim, bias=cfg.bias)
+
+
+def _attention(cfg):
+    return MultiHeadAttention(cfg.dim, cfg.heads, cfg.dropout, bias=cfg.bias)
 
 
 class Block(nn.Module):
@@ -45,10 +56,10 @@ class Block(nn.Module):
 
     def __init__(self, cfg, cross=False):
         super().__init__()
-        self.norm1, self.attn = nn.LayerNorm(cfg.dim), MultiHeadAttention(cfg.dim, cfg.heads, cfg.dropout)
+        self.norm1, self.attn = _norm(cfg), _attention(cfg)
         if cross:
-            self.norm_x, self.cross = nn.LayerNorm(cfg.dim), MultiHeadAttention(cfg.dim, cfg.heads, cfg.dropout)
-        self.norm2, self.mlp = nn.LayerNorm(cfg.dim), FeedForward(cfg.dim, cfg.hidden or 4 * cfg.dim, cfg.dropout)
+            self.norm_x, self.cross = _norm(cfg), _attention(cfg)
+        self.norm2, self.mlp = _norm(cfg), FeedForward(cfg.dim, cfg.hidden or 4 * cfg.dim, cfg.dropout, cfg.bias)
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, mask=None, causal=False, memory=None, memory_mask=None, need_weights=False):
@@ -95,7 +106,7 @@ class Seq2SeqTransformer(nn.Module):
         self.src_embed, self.tgt_embed = Embed(cfg.vocab_size, cfg), Embed(target_vocab, cfg)
         self.encoder = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
         self.decoder = nn.ModuleList(Block(cfg, cross=True) for _ in range(cfg.layers))
-        self.enc_norm, self.dec_norm = nn.LayerNorm(cfg.dim), nn.LayerNorm(cfg.dim)
+        self.enc_norm, self.dec_norm = _norm(cfg), _norm(cfg)
         self.head = nn.Linear(cfg.dim, target_vocab)
         self.pad_id = pad_id
 
@@ -133,14 +144,20 @@ class Seq2SeqTransformer(nn.Module):
         return out[:, 1:]
 
 
-def _gpt2_init(module):
-    """GPT-2's initialisation: weights N(0, 0.02²), biases zero; small logits at the start (loss ≈ log V)."""
-    if isinstance(module, (nn.Linear, nn.Embedding)):
-        nn.init.normal_(module.weight, std=0.02)
-    if isinstance(module, nn.Linear) and module.bias is not None:
-        nn.init.zeros_(module.bias)
-    if isinstance(module, Embed) and isinstance(module.positions, nn.Parameter):
-        nn.init.normal_(module.positions, std=0.02)
+def _gpt2_init(model, layers):
+    """GPT-2's initialisation: every weight N(0, 0.02²) and biases zero (small logits at the start, loss ≈ log V);
+    the two projections that write into the residual stream (attention output, MLP output) start sqrt(2·layers)
+    times smaller, so that the stream's variance does not grow with depth."""
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, (nn.Linear, Linear)) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+        if isinstance(module, Embed) and isinstance(module.positions, nn.Parameter):
+            nn.init.normal_(module.positions, std=0.02)
+    for block in model.blocks:
+        for proj in (block.attn.out_proj, block.mlp[2]):
+            nn.init.normal_(proj.weight, std=0.02 / (2 * layers) ** 0.5)
 
 
 class GPT(nn.Module):
@@ -151,12 +168,11 @@ class GPT(nn.Module):
         super().__init__()
         self.embed = Embed(cfg.vocab_size, cfg)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
-        self.norm = nn.LayerNorm(cfg.dim)
+        self.norm = _norm(cfg)
         self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         self.head.weight = self.embed.tokens.weight
         self.context = cfg.context
-        self.apply(_gpt2_init)
-
+        _gpt2_init(self, cfg.layers)
 
     def forward(self, ids):
         x = self.embed(ids)
@@ -179,3 +195,32 @@ class GPT(nn.Module):
                 nxt = torch.multinomial(F.softmax(logits, dim=-1), 1, generator=generator)
             ids = torch.cat([ids, nxt], dim=1)
         return ids
+
+
+def random_windows(ids, n, t, generator=None):
+    """`n` windows of `t` tokens from random places in the 1-D tensor `ids`: inputs x (n, t) and
+    targets y (n, t), the same windows shifted one token ahead."""
+    if len(ids) <= t:
+        raise ValueError(f"{len(ids)} tokens cannot give windows of {t} tokens plus a target: use a shorter t.")
+    starts = torch.randint(len(ids) - t, (n,), generator=generator)
+    rows = ids[starts[:, None] + torch.arange(t + 1)]
+    return rows[:, :-1], rows[:, 1:]
+
+
+@torch.no_grad()
+def window_loss(model, ids, t, batch_size=256):
+    """A language model's mean cross-entropy (nats per token) on `ids`, read as consecutive windows of
+    `t` tokens: each prediction sees only the earlier tokens of its window, as in training."""
+    n = (len(ids) - 1) // t
+    if n < 1:
+        raise ValueError(f"{len(ids)} tokens do not fill one window of {t} tokens plus a target.")
+    device = next(model.parameters()).device
+    x, y = ids[:n * t].view(n, t), ids[1:n * t + 1].view(n, t)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for i in range(0, n, batch_size):
+        logits = model(x[i:i + batch_size].to(device))
+        total += F.cross_entropy(logits.flatten(0, 1), y[i:i + batch_size].flatten().to(device), reduction="sum").item()
+    model.train(was_training)
+    return total / y.numel()
