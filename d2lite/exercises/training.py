@@ -725,7 +725,7 @@ EX_4_10 = Exercise("4.10", "Random crop with padding", [Part(
 
 LR_RUN = {"sizes": (64, 128, 10), "broken_lr": 3.0, "recipe": Recipe(epochs=3, lr=3.0, momentum=0.0, batch_size=50),
           "min_accuracy": 0.90}
-INIT_NETS = [(64, 96, 80, 72, 64, 56, 48, 40, 10), (64, 120, 100, 90, 70, 50, 10)]
+INIT_NETS = [(64, 96, 80, 72, 64, 56, 48, 40, 10), (64, 120, 100, 90, 70, 50, 10)]  # depths must differ
 INIT_RUN = {"broken_std": 0.01, "recipe": Recipe(epochs=3, lr=0.05, momentum=0.9, batch_size=50),
             "min_accuracy": 0.85}
 CHANCE_LOSS = float(np.log(10))
@@ -836,15 +836,16 @@ def _hidden_spread(sizes, stds, seed=0):
     return h.std().item(), (h.abs() > 0.99).double().mean().item()
 
 
-def _layer_shape(fan_in, fan_out):
-    """Not a solution: the part's "reference", so that the judge learns each case's layer shapes from the
-    grader's own side (a judge sees only the outputs, and the kernel's reply could say anything)."""
-    return fan_in, fan_out
+def xavier_std(fan_in, fan_out):
+    """The part's reference: Glorot and Bengio's spread for tanh layers, sqrt(2 / (fan_in + fan_out))."""
+    return (2.0 / (fan_in + fan_out)) ** 0.5
 
 
-def _judge_init(got, shapes):
-    sizes = [shapes[0][0]] + [b for _, b in shapes]
-    if not isinstance(got, tuple) or len(got) != len(shapes):
+def _judge_init(got, expected):
+    # `expected` is the reference's answer, computed on the grader's side: its length says which of
+    # INIT_NETS (of different depths) this case trains, whatever the kernel's reply claims.
+    sizes = next(s for s in INIT_NETS if len(s) - 1 == len(expected))
+    if not isinstance(got, tuple) or len(got) != len(sizes) - 1:
         return f"init_std returned a {type(got).__name__}; expected a number."
     stds = []
     for (a, b), value in zip(zip(sizes[:-1], sizes[1:]), got):
@@ -884,7 +885,7 @@ def _init_cases():
 EX_4_11 = Exercise("4.11", "Diagnose a training run", [
     Part("fix_learning_rate", None, lambda: [Case("chapter 1's MLP, plain SGD, 3 epochs, 3 seeds", ())], points=1,
          driver=_call_lr, judge=_judge_lr, timeout=30.0),
-    Part("init_std", _layer_shape, _init_cases, points=2, driver=_call_init, judge=_judge_init),
+    Part("init_std", xavier_std, _init_cases, points=2, driver=_call_init, judge=_judge_init),
 ])
 
 register(CHAPTER, EX_4_1, EX_4_2, EX_4_3, EX_4_4, EX_4_5, EX_4_6, EX_4_7, EX_4_8, EX_4_9, EX_4_10, EX_4_11)
