@@ -49,7 +49,7 @@ SUITE ?= full
 test-matrix:
 	$(PYTHON) tools/matrix.py --suite $(SUITE) --lower-bounds $(firstword $(PYTHONS)) --pytest-args='$(PYTEST_ARGS)' $(PYTHONS)
 
-# CI's extra runs: the oldest and newest supported Pythons, without the chapter notebooks.
+# CI's extra runs: the oldest and newest supported Pythons, without the chapter notebooks and the browser tests.
 test-oldest-newest:
 	$(PYTHON) tools/matrix.py --suite core --pytest-args='$(PYTEST_ARGS)' $(firstword $(PYTHONS)) $(lastword $(PYTHONS))
 
