@@ -9,14 +9,13 @@ scale, one training step (forward, backward, Adam) of the glyph CNN of sections
 4.6 and 4.7 (d2lite.torch.lenet(image_size=28), 100 classes) on the same batch.
 """
 import argparse
-import os
 
 import numpy as np
 import torch
 
 import d2lite
 import d2lite.torch as dt
-from conv_bench import best_times, clocks
+from conv_bench import best_times, clocks, machine_line
 from d2lite.data import load_glyphs
 from d2lite.scratch import augment as np_augment
 from d2lite.torch import augment as torch_augment
@@ -56,8 +55,7 @@ def main():
         "CNN training step (for scale)": train_step,
     }
     times = best_times(fns, args.repeat, args.number, clocks[args.clock])
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__} with "
-          f"{torch.get_num_threads()} thread(s); batch {len(x)}, 1×28×28; {args.clock} clock, "
+    print(f"{machine_line()}; batch {len(x)}, 1×28×28; {args.clock} clock, "
           f"best of {args.repeat} runs of {args.number} calls")
     step = times["CNN training step (for scale)"]
     for name, seconds in times.items():

@@ -30,6 +30,12 @@ SHAPES = [("conv1 1->6 28x28 k5", 64, 1, 28, 6, 5), ("conv2 6->16 14x14 k5", 64,
 clocks = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
+def machine_line():
+    """Cores, load average, torch version and its thread count: the header of a benchmark's report."""
+    return (f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__} with "
+            f"{torch.get_num_threads()} thread(s)")
+
+
 def best_times(fns, repeat, number, clock=time.perf_counter):
     """Seconds per call of each function: the best of `repeat` runs of `number` calls each.
 

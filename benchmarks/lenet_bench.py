@@ -10,7 +10,6 @@ pooling by unfold + max: the versions that teach), and the architecture written
 with torch.nn. Ratios are against torch.nn; each time is the best of `--repeat` runs.
 """
 import argparse
-import os
 
 import torch
 from torch import nn
@@ -18,7 +17,7 @@ from torch.nn import functional as F
 
 import d2lite
 import d2lite.torch as dt
-from conv_bench import best_times, clocks
+from conv_bench import best_times, clocks, machine_line
 
 
 def torch_nn_lenet():
@@ -60,8 +59,7 @@ def main():
         return run
 
     times = best_times({name: step(m) for name, m in models.items()}, args.repeat, args.number, clocks[args.clock])
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__} with "
-          f"{torch.get_num_threads()} thread(s); batch 64, 1×28×28, float32; {args.clock} clock, "
+    print(f"{machine_line()}; batch 64, 1×28×28, float32; {args.clock} clock, "
           f"best of {args.repeat} runs of {args.number} steps")
     reference = times["torch.nn"]
     for name, seconds in times.items():

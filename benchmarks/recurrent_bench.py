@@ -10,12 +10,11 @@ Forward + backward of
 Each figure is the best of `--repeat` runs (see conv_bench.py); ratios are ours / PyTorch's fused layer.
 """
 import argparse
-import os
 import time
 
 import numpy as np
 import torch
-from conv_bench import best_times
+from conv_bench import best_times, machine_line
 from torch import nn
 
 from d2lite import scratch
@@ -77,8 +76,7 @@ def main():
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; numpy {np.__version__}, torch "
-          f"{torch.__version__}, {args.threads} thread(s); {args.clock} clock, best of {args.repeat} runs\n")
+    print(f"{machine_line()}, numpy {np.__version__}; {args.clock} clock, best of {args.repeat} runs\n")
     r = lstm_times(args.repeat, args.number, clock)
     print("LSTM forward+backward, batch 32, T=64, inputs 64, H=256")
     print(f"  torch.nn.LSTM (fused)            {r['fused'] * 1e3:8.1f} ms")
