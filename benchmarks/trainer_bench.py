@@ -11,8 +11,10 @@ test set). Runs take turns (who goes first alternates) and each figure is the
 median of `--repeat`, in CPU time of this process with one thread (`--threads 1`),
 which leaves out time spent waiting for a core on a busy machine; the overhead is
 the median of the per-round ratios Trainer / bare loop, so that a slow spell that
-hits both runs of a round cancels. On a GPU the clock is wall time after a
-synchronisation.
+hits both runs of a round cancels. A second bare loop in every round, set against
+the first in the same way, shows the noise floor: an overhead smaller than the
+bare loop's difference from itself cannot be told from noise on that run. On a
+GPU the clock is wall time after a synchronisation.
 
 On a busy machine the end-to-end ratio is noisy (a few percent either way), so the
 script also times the Trainer's per-batch bookkeeping alone (summing loss and
@@ -106,7 +108,10 @@ def main():
         def trainer(model, optimizer, loss_fn, loader):
             Trainer(model, optimizer, loss_fn, device=device, live=False, progress=True).fit(loader, args.epochs)
 
-        runs = {"bare loop": lambda *a: bare_loop(*a, args.epochs, device), "Trainer": trainer}
+        def bare(*a):
+            bare_loop(*a, args.epochs, device)
+
+        runs = {"bare loop": bare, "bare loop again": bare, "Trainer": trainer}
         times = {label: [] for label in runs}
         for run in runs.values():  # warm-up
             timed(prepare, run, device, clock)
@@ -115,11 +120,16 @@ def main():
             for label in order:
                 times[label].append(timed(prepare, runs[label], device, clock))
         median = {label: statistics.median(t) for label, t in times.items()}
-        paired = statistics.median(t / b for t, b in zip(times["Trainer"], times["bare loop"]))
+
+        def paired_ratio(label):
+            return statistics.median(t / b for t, b in zip(times[label], times["bare loop"]))
+
+        paired, floor = paired_ratio("Trainer"), paired_ratio("bare loop again")
         print(f"{name}: median bare loop {median['bare loop'] * 1e3:.1f} ms, Trainer {median['Trainer'] * 1e3:.1f} ms, "
               f"ratio {median['Trainer'] / median['bare loop']:.3f}; median of the {args.repeat} paired ratios "
               f"{paired:.3f} (overhead {100 * (paired - 1):+.1f}%); best of each: ratio "
-              f"{min(times['Trainer']) / min(times['bare loop']):.3f}")
+              f"{min(times['Trainer']) / min(times['bare loop']):.3f}; noise floor: the bare loop against "
+              f"itself {floor:.3f} ({100 * (floor - 1):+.1f}%)")
         per_batch = median["bare loop"] / (args.epochs * -(-len(split.X_train) // batch))
         extra = bookkeeping_seconds(batch, device, clock)
         print(f"    bookkeeping alone: {extra * 1e6:.1f} µs per batch = {100 * extra / per_batch:.2f}% "
