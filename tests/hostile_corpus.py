@@ -6,11 +6,16 @@ the cheat breaks its own kernel. `expected()` lists, per student, (total, words 
 in the problems column, {exercise id: words in its feedback}).
 """
 import json
+import sys
 
 from grading_corpus import ROOT, insert_after, replace, solutions
 
 CHAPTER_2 = "02_cnns"
 POINTS_1, POINTS_2 = 19, 17
+# CPython 3.12.0-3.12.3's tokenize builds a copy of a line for every token on it (python/cpython#119118, fixed
+# in 3.12.4), and IPython tokenizes every cell: long_line's 33,000-element list then needs about 6 GB, which the
+# grader's memory cap turns into a MemoryError. Other Pythons tokenize it in a few MB and grade it in full.
+TOKENIZE_NEEDS_GIGABYTES = sys.version_info[:2] == (3, 12) and sys.version_info[2] < 4
 NAIVE_SIGMOID = "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
 ROUTE = "review by hand: the code reaches the references through"
 RELU = "def relu(x):\n    return np.maximum(x, 0.0)\n\n\n"
@@ -214,6 +219,6 @@ def expected():
         "'=2+5": (POINTS_1, "", {}),
         "dup": (POINTS_1, "another notebook for 01_fundamentals", {}),
         "deep_json": (0, "its JSON is nested far more deeply than a notebook's", {}),
-        "long_line": (POINTS_1, "", {}),
+        "long_line": (0, "code cell 2 raised MemoryError", {}) if TOKENIZE_NEEDS_GIGABYTES else (POINTS_1, "", {}),
     }
 
