@@ -9,7 +9,7 @@ on top of config/train_shakespeare_char.py (learning_rate 1e-3, min_lr 1e-4, war
 and train.py's defaults (AdamW, weight_decay 0.1 on matrices only, beta1 0.9, grad_clip 1.0, bias False),
 and reports a validation loss of 1.88 after about 3 minutes. Its model is GPT-2's: learned positions,
 pre-norm blocks, a GELU MLP of width 4d, a head tied to the token embedding, no biases. We express that
-architecture with d2lite's own GPT (TransformerConfig(bias=False, learned_positions=True)), which also starts
+architecture with d2lite's own GPT (GPTRecipe(bias=False, learned_positions=True)), which also starts
 as GPT-2 does (N(0, 0.02²), residual projections shrunk by sqrt(2 · layers)); no nanoGPT code runs here.
 Where it differs: our attention has separate q, k, v projections (nanoGPT one stacked matrix: the same
 function, three smaller products), our warm-up reaches the peak one step earlier, and both models are
@@ -24,7 +24,6 @@ import argparse
 import math
 import os
 import time
-from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
@@ -32,42 +31,22 @@ from torch.nn import functional as F
 from d2lite.data import load_tiny_shakespeare
 from d2lite.text import CharVocab
 from d2lite.torch.schedules import Scheduler, cosine_warmup_lr
-from d2lite.torch.transformer import GPT, TransformerConfig, random_windows, window_loss
+from d2lite.torch.transformer import GPT, SHAKESPEARE_RECIPE, GPTRecipe, random_windows, window_loss
 
 
-@dataclass
-class Recipe:
-    name: str
-    dim: int
-    heads: int
-    layers: int
-    context: int
-    bias: bool
-    batch_size: int
-    steps: int
-    lr: float
-    warmup: int
-    min_lr: float
-    beta2: float
-
-
-NANOGPT_CPU = Recipe("nanoGPT CPU recipe", dim=128, heads=4, layers=4, context=64, bias=False, batch_size=12,
-                     steps=2000, lr=1e-3, warmup=100, min_lr=1e-4, beta2=0.99)
-# section 3.9's configuration (chapters/03_sequences/09_gpt_shakespeare.ipynb): keep the two in step
-BOOK = Recipe("d2lite section 3.9", dim=128, heads=4, layers=2, context=64, bias=True, batch_size=12,
-              steps=1200, lr=6e-3, warmup=50, min_lr=0.0, beta2=0.99)
+NANOGPT_CPU = GPTRecipe(dim=128, heads=4, layers=4, context=64, bias=False, batch_size=12, steps=2000, lr=1e-3,
+                        warmup=100, min_lr=1e-4, beta2=0.99)
+RECIPES = {"nanoGPT CPU recipe": NANOGPT_CPU, "d2lite section 3.9": SHAKESPEARE_RECIPE}
 
 
 def train(recipe, train_ids, val_ids, vocab_size, budget_s, clock):
     """Train one recipe from seed 0 until its schedule ends or `budget_s` of `clock` is spent."""
     torch.manual_seed(0)
-    cfg = TransformerConfig(vocab_size=vocab_size, dim=recipe.dim, heads=recipe.heads, layers=recipe.layers,
-                            context=recipe.context, learned_positions=True, bias=recipe.bias)
-    model = GPT(cfg)
+    model = GPT(recipe.config(vocab_size))
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     vectors = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": matrices, "weight_decay": 0.1}, {"params": vectors, "weight_decay": 0.0}],
-                            lr=recipe.lr, betas=(0.9, recipe.beta2))
+    opt = torch.optim.AdamW([{"params": matrices, "weight_decay": recipe.weight_decay},
+                             {"params": vectors, "weight_decay": 0.0}], lr=recipe.lr, betas=(0.9, recipe.beta2))
     schedule = Scheduler(opt, lambda t: cosine_warmup_lr(t, recipe.lr, recipe.warmup, recipe.steps, recipe.min_lr))
     gen = torch.Generator().manual_seed(0)
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -111,14 +90,14 @@ def main(argv=None):
     train_ids, val_ids = torch.from_numpy(vocab.encode(train_text)), torch.from_numpy(vocab.encode(val_text))
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, "
           f"{args.threads} thread(s); budget {args.budget_s:g} s of {args.clock} time per model\n")
-    results = {r.name: train(r, train_ids, val_ids, len(vocab), args.budget_s, args.clock)
-               for r in (NANOGPT_CPU, BOOK)}
+    results = {name: train(recipe, train_ids, val_ids, len(vocab), args.budget_s, args.clock)
+               for name, recipe in RECIPES.items()}
     print(f"{'recipe':<20} {'params':>8} {'steps':>11} {'wall s':>7} {'CPU s':>6} {'val nats/char':>14}")
-    for recipe in (NANOGPT_CPU, BOOK):
-        r = results[recipe.name]
-        print(f"{recipe.name:<20} {r['params']:>8,} {r['steps']:>5}/{recipe.steps:<5} {r['wall']:>7.1f} "
+    for name, recipe in RECIPES.items():
+        r = results[name]
+        print(f"{name:<20} {r['params']:>8,} {r['steps']:>5}/{recipe.steps:<5} {r['wall']:>7.1f} "
               f"{r['cpu']:>6.1f} {r['val']:>14.3f}")
-    ratio = results[NANOGPT_CPU.name]["val"] / results[BOOK.name]["val"]
+    ratio = results["nanoGPT CPU recipe"]["val"] / results["d2lite section 3.9"]["val"]
     print(f"\nvalidation loss, nanoGPT's recipe / ours: {ratio:.3f}")
     return results
 

@@ -30,7 +30,7 @@ def test_bad_options_are_refused(argv, message, capsys):
 
 def test_a_run_stops_at_its_last_step_or_its_budget():
     bench = load()
-    tiny = replace(bench.BOOK, dim=8, heads=2, layers=1, context=6, batch_size=3, steps=4, warmup=1)
+    tiny = replace(bench.SHAKESPEARE_RECIPE, dim=8, heads=2, layers=1, context=6, batch_size=3, steps=4, warmup=1)
     ids = torch.randint(0, 5, (200,), generator=torch.Generator().manual_seed(0))
     done = bench.train(tiny, ids, ids[:50], 5, budget_s=1e6, clock="cpu")
     assert done["steps"] == 4 and 0 < done["val"] < 5

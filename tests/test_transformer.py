@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from d2lite.torch.transformer import GPT, Seq2SeqTransformer, TransformerConfig, random_windows, window_loss
+from d2lite.torch.transformer import (GPT, SHAKESPEARE_RECIPE, GPTRecipe, Seq2SeqTransformer, TransformerConfig,
+                                      random_windows, window_loss)
 
 
 def test_gpt_is_causal_and_generates():
@@ -99,3 +100,16 @@ def test_gpt_starts_as_gpt2_and_can_drop_its_biases():
     lean = GPT(TransformerConfig(vocab_size=5, dim=8, heads=2, layers=1, context=4, bias=False))
     assert not [name for name, _ in lean.named_parameters() if name.endswith("bias")]
     assert lean(torch.zeros(1, 4, dtype=torch.long)).shape == (1, 4, 5)
+
+
+def test_a_recipe_builds_the_model_it_describes():
+    recipe = GPTRecipe(dim=16, heads=2, layers=3, hidden=24, context=10, batch_size=4, steps=7, lr=1e-3, warmup=2,
+                       bias=False, learned_positions=False)
+    cfg = recipe.config(vocab_size=11)
+    assert (cfg.vocab_size, cfg.dim, cfg.heads, cfg.layers, cfg.hidden, cfg.context) == (11, 16, 2, 3, 24, 10)
+    assert not cfg.bias and not cfg.learned_positions
+    model = GPT(cfg)
+    assert len(model.blocks) == 3 and model.blocks[0].mlp[0].out_features == 24
+    assert model(torch.zeros(2, 10, dtype=torch.long)).shape == (2, 10, 11)
+    book = SHAKESPEARE_RECIPE.config(vocab_size=65)                # the defaults: learned positions, biases
+    assert book.learned_positions and book.bias and book.context == SHAKESPEARE_RECIPE.context

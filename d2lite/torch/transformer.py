@@ -30,6 +30,37 @@ class TransformerConfig:
     bias: bool = True           # biases in the linear layers and LayerNorms (nanoGPT trains without)
 
 
+
+@dataclass(frozen=True)
+class GPTRecipe:
+    """A character GPT and its training run: the model's shape, the batches and the AdamW schedule (a linear
+    warm-up to `lr`, then a half cosine down to `min_lr` at the last step). `config(V)` gives the model's
+    TransformerConfig. Section 3.9 and benchmarks/gpt_vs_nanogpt.py train SHAKESPEARE_RECIPE from here."""
+    dim: int
+    heads: int
+    layers: int
+    context: int                # T, the window length in training and validation
+    batch_size: int
+    steps: int
+    lr: float
+    warmup: int
+    hidden: int = 0             # the feed-forward width; 0 means 4·dim
+    min_lr: float = 0.0
+    beta2: float = 0.99
+    weight_decay: float = 0.1   # on the weight matrices only
+    bias: bool = True
+    learned_positions: bool = True
+
+    def config(self, vocab_size):
+        return TransformerConfig(vocab_size=vocab_size, dim=self.dim, heads=self.heads, layers=self.layers,
+                                 hidden=self.hidden, context=self.context, bias=self.bias,
+                                 learned_positions=self.learned_positions)
+
+
+# section 3.9's GPT on Tiny Shakespeare, tuned for about 40 s of one CPU core
+SHAKESPEARE_RECIPE = GPTRecipe(dim=128, heads=4, layers=2, hidden=256, context=64, batch_size=12, steps=1800,
+                               lr=6e-3, warmup=50)
+
 def padding_mask(ids, pad_id):
     """(N, 1, 1, T) booleans from token ids (N, T): False at padding, so no query attends to it."""
     return (ids != pad_id)[:, None, None, :]
