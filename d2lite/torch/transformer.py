@@ -58,8 +58,9 @@ class GPTRecipe:
 
 
 # section 3.9's GPT on Tiny Shakespeare, tuned for about 40 s of one CPU core
-SHAKESPEARE_RECIPE = GPTRecipe(dim=128, heads=4, layers=2, hidden=256, context=64, batch_size=12, steps=1800,
+SHAKESPEARE_RECIPE = GPTRecipe(dim=128, heads=4, layers=2, hidden=256, context=48, batch_size=16, steps=2100,
                                lr=6e-3, warmup=50)
+
 
 def padding_mask(ids, pad_id):
     """(N, 1, 1, T) booleans from token ids (N, T): False at padding, so no query attends to it."""
