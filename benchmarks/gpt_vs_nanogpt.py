@@ -22,12 +22,12 @@ Validation time is not counted. The ratio is nanoGPT's loss over ours.
 """
 import argparse
 import math
-import os
 import time
 
 import torch
 from torch.nn import functional as F
 
+from conv_bench import machine_line
 from d2lite.data import load_tiny_shakespeare
 from d2lite.text import CharVocab
 from d2lite.torch.schedules import Scheduler, cosine_warmup_lr
@@ -36,7 +36,7 @@ from d2lite.torch.transformer import GPT, SHAKESPEARE_RECIPE, GPTRecipe, random_
 
 NANOGPT_CPU = GPTRecipe(dim=128, heads=4, layers=4, context=64, bias=False, batch_size=12, steps=2000, lr=1e-3,
                         warmup=100, min_lr=1e-4, beta2=0.99)
-RECIPES = {"nanoGPT CPU recipe": NANOGPT_CPU, "d2lite section 3.9": SHAKESPEARE_RECIPE}
+RECIPES = {"nanoGPT CPU recipe": NANOGPT_CPU, "d2lite section 3.9": SHAKESPEARE_RECIPE}  # theirs, then ours
 
 
 def train(recipe, train_ids, val_ids, vocab_size, budget_s, clock):
@@ -88,8 +88,7 @@ def main(argv=None):
     train_text, val_text = load_tiny_shakespeare()
     vocab = CharVocab(train_text + val_text)
     train_ids, val_ids = torch.from_numpy(vocab.encode(train_text)), torch.from_numpy(vocab.encode(val_text))
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, "
-          f"{args.threads} thread(s); budget {args.budget_s:g} s of {args.clock} time per model\n")
+    print(f"{machine_line()}; budget {args.budget_s:g} s of {args.clock} time per model\n")
     results = {name: train(recipe, train_ids, val_ids, len(vocab), args.budget_s, args.clock)
                for name, recipe in RECIPES.items()}
     print(f"{'recipe':<20} {'params':>8} {'steps':>11} {'wall s':>7} {'CPU s':>6} {'val nats/char':>14}")
@@ -97,7 +96,8 @@ def main(argv=None):
         r = results[name]
         print(f"{name:<20} {r['params']:>8,} {r['steps']:>5}/{recipe.steps:<5} {r['wall']:>7.1f} "
               f"{r['cpu']:>6.1f} {r['val']:>14.3f}")
-    ratio = results["nanoGPT CPU recipe"]["val"] / results["d2lite section 3.9"]["val"]
+    theirs, ours = (results[name]["val"] for name in RECIPES)
+    ratio = theirs / ours
     print(f"\nvalidation loss, nanoGPT's recipe / ours: {ratio:.3f}")
     return results
 

@@ -30,7 +30,6 @@ class TransformerConfig:
     bias: bool = True           # biases in the linear layers and LayerNorms (nanoGPT trains without)
 
 
-
 @dataclass(frozen=True)
 class GPTRecipe:
     """A character GPT and its training run: the model's shape, the batches and the AdamW schedule (a linear
